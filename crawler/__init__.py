@@ -1,0 +1,1 @@
+"""tradewatch's crawler: turns feeds and pages into stored, deduplicated, flagged articles."""

@@ -1,0 +1,47 @@
+"""What a crawl shares between its spider and its pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crawler.config import FetchConfig, Rule
+from crawler.extract import Analyser
+from crawler.report import CrawlReport
+from crawler.store import Store
+
+
+@dataclass
+class CrawlContext:
+    """The store, the rules and the report of one crawl, plus entries in flight."""
+
+    store: Store
+    rules: tuple[Rule, ...]
+    fetch: FetchConfig
+    report: CrawlReport
+    analyser: Analyser = field(init=False)
+    # key (normalised URL or feed id) -> the URL of the entry in flight that claimed it
+    _claims: dict[str, str] = field(default_factory=dict)
+    # URL in flight -> more keys that turned out to name the same entry
+    _extra: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.analyser = Analyser(self.rule_nodes)
+
+    @property
+    def rule_nodes(self) -> list[tuple[str, object]]:
+        return [(rule.name, rule.node) for rule in self.rules]
+
+    def claim(self, url: str, keys: list[str]) -> bool:
+        """Claim an entry for this crawl; False (and its keys kept) if another entry has it."""
+        holder = next((self._claims[k] for k in keys if k in self._claims), None)
+        if holder is not None:
+            self._extra[holder].extend(keys)
+            return False
+        for key in keys:
+            self._claims[key] = url
+        self._extra[url] = []
+        return True
+
+    def release(self, url: str) -> list[str]:
+        """The extra keys gathered for the entry at ``url``, once it is stored."""
+        return self._extra.pop(url, [])

@@ -1,0 +1,41 @@
+"""The one exception tree of tradewatch.
+
+    TradewatchError
+    ├── ConfigError      config.yaml is missing, malformed or invalid (exit 2)
+    │   └── QueryError   a rule query does not parse
+    ├── FetchError       a source could not be fetched or parsed
+    ├── StoreError       the SQLite store cannot be opened or written
+    └── HookError        an alert hook failed
+
+The CLI turns any of these into ``Error: <message>`` on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+
+class TradewatchError(Exception):
+    """Base class of every error tradewatch reports to its users."""
+
+    exit_code = 1
+
+
+class ConfigError(TradewatchError):
+    """The configuration is invalid; the message names the offending key."""
+
+    exit_code = 2
+
+
+class QueryError(ConfigError):
+    """A rule query does not parse; the message says where."""
+
+
+class FetchError(TradewatchError):
+    """A source could not be fetched or its body could not be parsed."""
+
+
+class StoreError(TradewatchError):
+    """The SQLite store could not be opened or written."""
+
+
+class HookError(TradewatchError):
+    """An alert hook failed to deliver."""

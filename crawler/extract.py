@@ -1,0 +1,163 @@
+"""Page analysis: decode, read metadata, extract the article text, match the rules.
+
+This is the CPU-heavy stage. It is pure (data in, data out) so that it can run in a
+process pool off the crawler's event loop: ``start_worker`` prepares a worker once,
+``analyse_in_worker`` then handles one page at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from w3lib.encoding import html_to_unicode
+
+from crawler.rules import Match, Matcher, Node
+from crawler.sources import Entry
+from crawler.text import collapse, content_hash
+from crawler.urls import is_http_url, normalize_url
+
+
+@dataclass(frozen=True)
+class Page:
+    """A downloaded article page: its final URL, body and Content-Type."""
+
+    url: str
+    body: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """An article ready to store: canonical URL, clean fields, hash and matches."""
+
+    url: str
+    title: str
+    summary: str
+    text: str | None
+    author: str | None
+    published_at: str | None
+    lang: str | None
+    content_hash: str
+    matches: tuple[Match, ...] = field(default_factory=tuple)
+
+    def row(self, source: str, fetch_error: str | None = None) -> dict[str, object]:
+        """The ``articles`` row for this analysis."""
+        return {
+            "url": self.url,
+            "title": self.title,
+            "summary": self.summary,
+            "text": self.text,
+            "author": self.author,
+            "published_at": self.published_at,
+            "source": source,
+            "lang": self.lang,
+            "content_hash": self.content_hash,
+            "fetch_error": fetch_error,
+        }
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Decode a page in the HTML standard's order: BOM, HTTP header, ``<meta charset>``."""
+    return html_to_unicode(content_type, body)[1]
+
+
+def _first(tree, *paths: str) -> str | None:
+    for path in paths:
+        for value in tree.xpath(path):
+            value = collapse(str(value))
+            if value:
+                return value
+    return None
+
+
+def _canonical(tree, url: str) -> str:
+    """The page's rel=canonical or og:url, unless it is absent, bogus or the site's home."""
+    found = _first(
+        tree,
+        "//link[contains(concat(' ', normalize-space(translate(@rel,"
+        " 'CANONIAL', 'canonial')), ' '), ' canonical ')]/@href",
+        "//meta[@property='og:url']/@content",
+    )
+    if found:
+        candidate = urljoin(url, found)
+        if is_http_url(candidate) and (
+            urlsplit(candidate).path.strip("/") or not urlsplit(url).path.strip("/")
+        ):
+            return normalize_url(candidate)
+    return normalize_url(url)
+
+
+@dataclass(frozen=True)
+class PageFacts:
+    """What a page says of itself: canonical URL, metadata and the article text."""
+
+    url: str
+    title: str | None = None
+    text: str | None = None
+    author: str | None = None
+    published_at: str | None = None
+    lang: str | None = None
+
+
+def read_page(page: Page) -> PageFacts:
+    """Decode a page, read its metadata and extract its article text with trafilatura."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    tree = load_html(decode_html(page.body, page.content_type))
+    if tree is None:
+        return PageFacts(normalize_url(page.url))
+    title = _first(tree, "//meta[@property='og:title']/@content", "//title/text()")
+    author = _first(tree, "//meta[@name='author']/@content")
+    published = _first(
+        tree,
+        "//meta[@property='article:published_time']/@content",
+        "//*[@itemprop='datePublished']/@content",
+        "//time[@pubdate]/@datetime",
+    )
+    lang = _first(tree, "/html/@lang", "//meta[@property='og:locale']/@content")
+    text = trafilatura.extract(tree, url=page.url, include_comments=False)
+    return PageFacts(_canonical(tree, page.url), title, text, author, published, lang)
+
+
+class Analyser:
+    """Turns entries and their pages into Analyses with one compiled Matcher."""
+
+    def __init__(self, rules: Sequence[tuple[str, Node]]) -> None:
+        self.matcher = Matcher(rules)
+
+    def analyse(self, entry: Entry, page: Page | None = None) -> Analysis:
+        """The Analysis of ``entry``, reading ``page`` when it was fetched."""
+        facts = read_page(page) if page is not None else PageFacts(entry.url or "")
+        title = entry.title or facts.title or ""
+        text = facts.text
+        lang = (facts.lang or "").replace("_", "-").split("-")[0].lower() or entry.lang
+        return Analysis(
+            url=facts.url,
+            title=title,
+            summary=entry.summary,
+            text=text,
+            author=entry.author or facts.author,
+            published_at=entry.published_at or facts.published_at,
+            lang=lang,
+            content_hash=content_hash(text or entry.summary or title),
+            matches=tuple(self.matcher.match([title, entry.summary, text or ""])),
+        )
+
+
+_WORKER: Analyser | None = None
+
+
+def start_worker(rules: Sequence[tuple[str, Node]]) -> None:
+    """Process-pool initializer: compile the rules once per worker."""
+    global _WORKER
+    _WORKER = Analyser(rules)
+    import trafilatura  # noqa: F401  (import once, not on the first page)
+
+
+def analyse_in_worker(entry: Entry, page: Page) -> Analysis:
+    """Analyse one page in a worker prepared by ``start_worker``."""
+    assert _WORKER is not None, "start_worker was not run in this process"
+    return _WORKER.analyse(entry, page)

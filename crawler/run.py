@@ -1,0 +1,35 @@
+"""Run a crawl of some or all sources: the library entry point behind ``tradewatch crawl``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from scrapy.crawler import AsyncCrawlerProcess
+
+from crawler.config import Config
+from crawler.context import CrawlContext
+from crawler.report import CrawlReport
+from crawler.settings import scrapy_settings
+from crawler.spiders.sources import SourcesSpider
+from crawler.store import Store
+
+
+def crawl(
+    config: Config,
+    names: Sequence[str] = (),
+    *,
+    on_change: Callable[[CrawlReport], None] | None = None,
+    log_level: str = "WARNING",
+) -> CrawlReport:
+    """Crawl the named sources (all when none are named) once; return what each did."""
+    sources = [config.source(name) for name in names] if names else list(config.sources)
+    report = CrawlReport.for_sources([s.name for s in sources], on_change)
+    store = Store(config.database)
+    try:
+        context = CrawlContext(store, config.rules, config.fetch, report)
+        process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))
+        process.crawl(SourcesSpider, context=context, sources=sources)
+        process.start()
+    finally:
+        store.close()
+    return report

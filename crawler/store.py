@@ -1,0 +1,249 @@
+"""The SQLite store: articles, their aliases, rule matches and source state.
+
+SQLite is the seam between crawling and alerting. The schema is a user interface
+(people query it with sqlite3, sqlite-utils and datasette) and changes only through
+the migrations below. WAL mode and a busy timeout let readers and the writer work
+at once; each article and its matches commit in one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from crawler.errors import StoreError
+from crawler.rules import Match
+
+BUSY_TIMEOUT_MS = 10_000
+migrations = Migrations("tradewatch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Articles, aliases, matches, sources, full-text search and the flagged view."""
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,
+            "title": str,
+            "summary": str,
+            "text": str,
+            "author": str,
+            "published_at": str,
+            "fetched_at": str,
+            "source": str,
+            "lang": str,
+            "content_hash": str,
+            "fetch_error": str,
+        },
+        pk="id",
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["published_at"])
+    db["articles"].create_index(["content_hash"])
+    db["article_urls"].create(
+        {"url": str, "article_id": int}, pk="url", foreign_keys=[("article_id", "articles", "id")]
+    )
+    db["article_urls"].create_index(["article_id"])
+    db["matches"].create(
+        {
+            "article_id": int,
+            "rule": str,
+            "terms": str,
+            "hits": int,
+            "snippet": str,
+            "matched_at": str,
+        },
+        pk=("article_id", "rule"),
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["matches"].create_index(["rule"])
+    db["sources"].create(
+        {
+            "name": str,
+            "kind": str,
+            "url": str,
+            "etag": str,
+            "last_modified": str,
+            "last_run_at": str,
+            "last_ok_at": str,
+            "last_status": str,
+            "last_error": str,
+            "consecutive_failures": int,
+        },
+        pk="name",
+        defaults={"consecutive_failures": 0},
+    )
+    db["articles"].enable_fts(
+        ["title", "summary", "text"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
+    db.create_view(
+        "flagged",
+        """
+        SELECT articles.id, articles.url, articles.title, articles.published_at,
+               articles.fetched_at, articles.source,
+               group_concat(matches.rule, ', ') AS rules,
+               sum(matches.hits) AS hits
+        FROM articles JOIN matches ON matches.article_id = articles.id
+        GROUP BY articles.id
+        """,
+    )
+
+
+def utcnow() -> str:
+    """The current time as an ISO 8601 UTC string, to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What the store remembers about a source between runs."""
+
+    name: str
+    etag: str | None = None
+    last_modified: str | None = None
+    consecutive_failures: int = 0
+
+
+class Store:
+    """The tradewatch database: open once, then look up and save articles."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = Database(self.path)
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(self.db)
+        except (sqlite3.Error, OSError) as error:
+            raise StoreError(f"cannot open database {self.path}: {error}") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # -- articles ------------------------------------------------------------
+
+    def find_article(self, urls: Iterable[str]) -> int | None:
+        """The id of the article known by any of ``urls`` (canonical URLs, aliases, feed ids)."""
+        keys = list(dict.fromkeys(u for u in urls if u))
+        if not keys:
+            return None
+        marks = ", ".join("?" * len(keys))
+        row = self.db.execute(
+            f"SELECT article_id FROM article_urls WHERE url IN ({marks}) LIMIT 1", keys
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
+        """Record more URLs or feed ids by which an article is reached."""
+        rows = [{"url": u, "article_id": article_id} for u in dict.fromkeys(urls) if u]
+        with self.db.atomic():
+            self.db["article_urls"].insert_all(rows, ignore=True)
+
+    def save_article(self, article: dict[str, Any], aliases: Sequence[str], matches: Sequence[Match]) -> int:
+        """Insert a new article with its aliases and matches in one transaction; return its id."""
+        now = utcnow()
+        try:
+            with self.db.atomic():
+                table = self.db["articles"]
+                table.insert({**article, "fetched_at": now})
+                article_id = int(table.last_pk)
+                urls = [article["url"], *aliases]
+                self.db["article_urls"].insert_all(
+                    [{"url": u, "article_id": article_id} for u in dict.fromkeys(urls) if u],
+                    ignore=True,
+                )
+                self.db["matches"].insert_all(
+                    [
+                        {
+                            "article_id": article_id,
+                            "rule": m.rule,
+                            "terms": ", ".join(m.terms),
+                            "hits": m.hits,
+                            "snippet": m.snippet,
+                            "matched_at": now,
+                        }
+                        for m in matches
+                    ]
+                )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot save article {article.get('url')}: {error}") from None
+        return article_id
+
+    def articles(self) -> Iterable[dict[str, Any]]:
+        """Every stored article, newest first."""
+        yield from self.db.query(
+            "SELECT * FROM articles ORDER BY coalesce(published_at, fetched_at) DESC, id DESC"
+        )
+
+    def flagged(self, rule: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
+        """Flagged articles with each matching rule, newest match first."""
+        where, params = ["1"], []
+        if rule:
+            where.append("matches.rule = ?")
+            params.append(rule)
+        if since:
+            where.append("matches.matched_at >= ?")
+            params.append(since)
+        sql = f"""
+            SELECT articles.id, articles.url, articles.title, articles.published_at,
+                   articles.source, matches.rule, matches.terms, matches.hits,
+                   matches.snippet, matches.matched_at
+            FROM matches JOIN articles ON articles.id = matches.article_id
+            WHERE {" AND ".join(where)}
+            ORDER BY matches.matched_at DESC, articles.id DESC, matches.rule
+        """
+        return list(self.db.query(sql, params))
+
+    # -- sources -------------------------------------------------------------
+
+    def source_state(self, name: str) -> SourceState:
+        """What was kept about source ``name`` (empty for a new source)."""
+        rows = list(self.db["sources"].rows_where("name = ?", [name]))
+        if not rows:
+            return SourceState(name)
+        row = rows[0]
+        return SourceState(name, row["etag"], row["last_modified"], row["consecutive_failures"] or 0)
+
+    def record_source(
+        self,
+        name: str,
+        kind: str,
+        url: str,
+        *,
+        status: str,
+        error: str | None = None,
+        validators: tuple[str | None, str | None] | None = None,
+    ) -> None:
+        """Record how a source's run went; ``validators`` (ETag, Last-Modified) when they are safe to keep."""
+        previous = self.source_state(name)
+        now = utcnow()
+        row: dict[str, Any] = {
+            "name": name,
+            "kind": kind,
+            "url": url,
+            "last_run_at": now,
+            "last_status": status,
+            "last_error": error,
+            "consecutive_failures": previous.consecutive_failures + 1 if error else 0,
+        }
+        if not error:
+            row["last_ok_at"] = now
+        if validators is not None:
+            row["etag"], row["last_modified"] = validators
+        with self.db.atomic():
+            self.db["sources"].upsert(row, pk="name")

@@ -1,0 +1,191 @@
+"""The tradewatch command line: a thin layer over the crawler library."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from crawler.config import Config, load_config, parse_duration
+from crawler.errors import ConfigError, TradewatchError
+from crawler.report import CrawlReport
+
+DEFAULT_CONFIG = "config.yaml"
+
+
+class _Errors(click.Group):
+    """Turns every TradewatchError into ``Error: …`` and its exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except TradewatchError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+
+def _config(ctx: click.Context) -> Config:
+    return load_config(ctx.obj["config_path"])
+
+
+@click.group(cls=_Errors)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=lambda: os.environ.get("TRADEWATCH_CONFIG", DEFAULT_CONFIG),
+    show_default="$TRADEWATCH_CONFIG or ./config.yaml",
+    help="The config file.",
+)
+@click.version_option(package_name="tradewatch")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str) -> None:
+    """tradewatch: monitor trade-policy news feeds and pages, flag what matters."""
+    ctx.obj = {"config_path": config_path}
+
+
+@cli.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the config file and print a one-line summary."""
+    config = _config(ctx)
+    click.echo(
+        f"{ctx.obj['config_path']}: OK: {len(config.sources)} sources, "
+        f"{len(config.rules)} rules, {len(config.hooks)} hooks, database {config.database}"
+    )
+
+
+def _progress_line(report: CrawlReport) -> str:
+    done = sum(r.status != "not run" for r in report.sources.values())
+    return (
+        f"\r{done}/{len(report.sources)} sources  {report.total('new')} new  "
+        f"{report.total('duplicate')} duplicate  {report.total('flagged')} flagged  "
+        f"{report.total('errors')} errors"
+    )
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.pass_context
+def crawl(ctx: click.Context, sources: tuple[str, ...], verbose: int) -> None:
+    """Crawl all sources, or the named SOURCES, once; print what each found.
+
+    Exits 0 when the run completed, even if some sources failed: their errors are
+    printed and kept in the sources table.
+    """
+    from crawler.run import crawl as run_crawl
+
+    config = _config(ctx)
+    for name in sources:
+        config.source(name)
+    live = sys.stderr.isatty()
+
+    def show(report: CrawlReport) -> None:
+        click.echo(_progress_line(report), nl=False, err=True)
+
+    level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
+    report = run_crawl(config, sources, on_change=show if live else None, log_level=level)
+    if live:
+        click.echo(err=True)
+    width = max((len(name) for name in report.sources), default=6)
+    click.echo(f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'err':>4}  status")
+    for r in report.sources.values():
+        status = r.status if r.error is None else f"{r.status}: {r.error}"
+        click.echo(f"{r.name:<{width}}  {r.new:>5} {r.duplicate:>5} {r.flagged:>5} {r.errors:>4}  {status}")
+    totals = [report.total(c) for c in ("new", "duplicate", "flagged", "errors")]
+    click.echo(f"{'total':<{width}}  {totals[0]:>5} {totals[1]:>5} {totals[2]:>5} {totals[3]:>4}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.pass_context
+def search(ctx: click.Context, query: str, limit: int) -> None:
+    """Run QUERY (the rule language) over the stored articles, newest first.
+
+    A backtest of a rule before you add it: for example
+    tradewatch search '(steel OR acero) AND tariff*'.
+    """
+    from crawler.rules import parse_query
+    from crawler.search import search_articles
+    from crawler.store import Store
+
+    config = _config(ctx)
+    try:
+        parse_query(query)
+    except ConfigError as error:
+        raise ConfigError(f"query: {error}") from None
+    store = Store(config.database)
+    count = 0
+    for article, match in search_articles(store, query, limit):
+        count += 1
+        when = article["published_at"] or article["fetched_at"]
+        click.echo(f"{when}  {article['title']}\n  {article['url']}")
+        click.echo(f"  [{', '.join(match.terms)}] {match.snippet}\n")
+    click.echo(f"{count} article{'s' if count != 1 else ''}")
+
+
+@cli.command()
+@click.option("--rule", help="Only this rule's matches.")
+@click.option("--since", help="Only matches this recent, e.g. 2d or 12h.")
+@click.pass_context
+def matches(ctx: click.Context, rule: str | None, since: str | None) -> None:
+    """List flagged articles: each match with its rule, terms and snippet."""
+    from crawler.store import Store
+
+    config = _config(ctx)
+    if rule and rule not in {r.name for r in config.rules}:
+        raise ConfigError(f"--rule: no rule named {rule!r}")
+    after = None
+    if since:
+        try:
+            seconds = parse_duration(since)
+        except ValueError as error:
+            raise ConfigError(f"--since: {error}") from None
+        after = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = Store(config.database).flagged(rule, after)
+    for row in rows:
+        click.echo(f"{row['matched_at']}  {row['rule']}  {row['title']}\n  {row['url']}")
+        click.echo(f"  [{row['terms']}] {row['snippet']}\n")
+    click.echo(f"{len(rows)} match{'es' if len(rows) != 1 else ''}")
+
+
+@cli.command()
+@click.option(
+    "--database",
+    type=click.Path(dir_okay=False),
+    default="demo.db",
+    show_default=True,
+    help="Where to store the demo's articles (replaced on each run).",
+)
+@click.pass_context
+def demo(ctx: click.Context, database: str) -> None:
+    """Crawl a small bundled news site (English and Spanish) on localhost and show what was flagged.
+
+    Uses the rules of the config file when it exists, else the shipped ones. Needs no internet.
+    """
+    from jobs.demo import run_demo
+
+    config_path = Path(ctx.obj["config_path"])
+    base = load_config(config_path) if config_path.exists() else None
+    report, flagged = run_demo(base, Path(database))
+    click.echo(
+        f"Crawled {len(report.sources)} demo sources into {database}: "
+        f"{report.total('new')} articles, {report.total('flagged')} flagged, "
+        f"{report.total('errors')} errors."
+    )
+    for row in flagged:
+        click.echo(f"- [{row['rule']}] {row['title']}\n    {row['terms']}: {row['snippet']}")
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="tradewatch")
+
+
+if __name__ == "__main__":
+    main()

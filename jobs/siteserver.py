@@ -1,0 +1,111 @@
+"""A small local web site served from memory, with ETag/Last-Modified and redirects.
+
+It serves ``tradewatch demo`` and is the local server of the tests and benchmarks:
+real HTTP on 127.0.0.1, no network beyond this machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Resource:
+    """One response: body and type, or a redirect ``location``, with any status and headers."""
+
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    location: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    validators: bool = True  # send ETag and Last-Modified and honour conditional requests
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'
+
+
+LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
+
+
+class SiteServer:
+    """Serves ``resources`` (path with query -> Resource) on 127.0.0.1 in a background thread."""
+
+    def __init__(self, resources: dict[str, Resource] | None = None, port: int = 0) -> None:
+        self.resources: dict[str, Resource] = dict(resources or {})
+        self.requests: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                site._serve(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SiteServer:
+        """Start serving in a daemon thread."""
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> SiteServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        parts = urlsplit(handler.path)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        with self._lock:
+            self.requests[path] += 1
+        resource = self.resources.get(path) or self.resources.get(parts.path)
+        if resource is None:
+            resource = Resource(b"<html><body>Not found</body></html>", status=404)
+        headers = dict(resource.headers)
+        status, body = resource.status, resource.body
+        if resource.location is not None:
+            status = resource.status if resource.status in (301, 302, 303, 307, 308) else 302
+            headers["Location"] = resource.location
+            body = b""
+        elif resource.validators and status == 200:
+            headers["ETag"] = resource.etag
+            headers["Last-Modified"] = LAST_MODIFIED
+            if handler.headers.get("If-None-Match") == resource.etag or (
+                "If-None-Match" not in handler.headers
+                and handler.headers.get("If-Modified-Since") == LAST_MODIFIED
+            ):
+                status, body = 304, b""
+        handler.send_response(status)
+        if body or status == 200:
+            headers.setdefault("Content-Type", resource.content_type)
+        headers["Content-Length"] = str(len(body))
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.write(body)
