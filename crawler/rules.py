@@ -287,12 +287,18 @@ def _near(left: list[tuple[int, int]], right: list[tuple[int, int]], distance: i
     return False
 
 
-def _positive_terms(node: Node) -> Iterable[Term]:
+def _evidence(node: Node, found: Occurrences) -> Iterable[Term]:
+    """The terms that make ``node`` true: found terms of its true branches, none under NOT."""
     if isinstance(node, Term):
-        yield node
-    elif isinstance(node, And | Or | Near):
+        if found.get(node):
+            yield node
+    elif isinstance(node, Or):
         for part in node.parts:
-            yield from _positive_terms(part)
+            if _evaluate(part, found):
+                yield from _evidence(part, found)
+    elif isinstance(node, And | Near):
+        for part in node.parts:
+            yield from _evidence(part, found)
 
 
 def _all_terms(node: Node) -> Iterable[Term]:
@@ -310,7 +316,6 @@ class Matcher:
 
     def __init__(self, rules: Sequence[tuple[str, Node]]) -> None:
         self.rules = list(rules)
-        self._positive = {name: tuple(dict.fromkeys(_positive_terms(n))) for name, n in rules}
         self._automaton = ahocorasick.Automaton()
         by_key: dict[str, list[Term]] = {}
         for _, node in self.rules:
@@ -343,11 +348,11 @@ class Matcher:
         results = []
         for name, node in self.rules:
             if _evaluate(node, found):
-                results.append(self._describe(name, words, found))
+                results.append(self._describe(name, node, words, found))
         return results
 
-    def _describe(self, name: str, words: _Words, found: Occurrences) -> Match:
-        places = sorted({p for t in self._positive[name] for p in found.get(t, [])})
+    def _describe(self, name: str, node: Node, words: _Words, found: Occurrences) -> Match:
+        places = sorted({p for t in _evidence(node, found) for p in found[t]})
         written = [words.written(first, last) for first, last in places]
         terms = [words.folded[n].original[s:e] for n, s, e in written]
         text = ""

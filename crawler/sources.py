@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.datetimes import _parse_date
 from parsel import Selector
 
 from crawler.errors import FetchError
@@ -133,7 +134,7 @@ def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
                 title=html_to_text(str(item.get("title") or "")),
                 summary=html_to_text(str(summary)),
                 author=author,
-                published_at=_iso(feedparser._parse_date(date)) if isinstance(date, str) else None,
+                published_at=_iso(_parse_date(date)) if isinstance(date, str) else None,
                 lang=_lang(item.get("language")) or feed_lang,
             )
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Resource:
     location: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     validators: bool = True  # send ETag and Last-Modified and honour conditional requests
+    delay: float = 0.0  # seconds to wait before answering (a slow or hung server)
 
     @property
     def etag(self) -> str:
@@ -40,7 +42,8 @@ class SiteServer:
 
     def __init__(self, resources: dict[str, Resource] | None = None, port: int = 0) -> None:
         self.resources: dict[str, Resource] = dict(resources or {})
-        self.requests: Counter[str] = Counter()
+        self.requests: Counter[str] = Counter()  # by path
+        self.targets: list[str] = []  # every request's path and query, in order
         self._lock = threading.Lock()
         site = self
 
@@ -83,10 +86,13 @@ class SiteServer:
         parts = urlsplit(handler.path)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         with self._lock:
-            self.requests[path] += 1
+            self.requests[parts.path] += 1
+            self.targets.append(path)
         resource = self.resources.get(path) or self.resources.get(parts.path)
         if resource is None:
             resource = Resource(b"<html><body>Not found</body></html>", status=404)
+        if resource.delay:
+            time.sleep(resource.delay)
         headers = dict(resource.headers)
         status, body = resource.status, resource.body
         if resource.location is not None:
@@ -108,4 +114,7 @@ class SiteServer:
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.end_headers()
-        handler.wfile.write(body)
+        try:
+            handler.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout or size limit): that is its right

@@ -88,9 +88,11 @@ class SourcesSpider(Spider):
                 entries = PageSource.parse(
                     source.name, response.body, headers, response.url, links=source.links, text=text
                 )
-        except FetchError as error:
-            report.fail(str(error), report.status)
-            logger.warning("source %s: %s", source.name, error)
+        except Exception as error:  # a bad source is recorded; the others go on
+            message = str(error) if isinstance(error, FetchError) else f"cannot parse: {error!r}"
+            if not isinstance(error, FetchError):
+                logger.exception("source %s: cannot parse %s", source.name, response.url)
+            report.fail(message, report.status)
             self.context.report.changed()
             return
         report.validators = (headers.get("etag"), headers.get("last-modified"))
