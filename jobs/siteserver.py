@@ -6,6 +6,7 @@ real HTTP on 127.0.0.1, no network beyond this machine.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -114,7 +115,6 @@ class SiteServer:
         for name, value in headers.items():
             handler.send_header(name, value)
         handler.end_headers()
-        try:
+        # The client may give up (a timeout or size limit): that is its right.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             handler.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout or size limit): that is its right

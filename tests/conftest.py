@@ -62,7 +62,9 @@ def fixture_site() -> dict[str, Resource]:
     )
     spanish = paragraphs("La Secretaría de Economía anunció nuevos aranceles al acero importado.")
     r["/noticias/header-latin1"] = Resource(
-        article_html("Economía anuncia aranceles", spanish, lang="es", charset_meta=None).encode("latin-1", "xmlcharrefreplace"),
+        article_html("Economía anuncia aranceles", spanish, lang="es", charset_meta=None).encode(
+            "latin-1", "xmlcharrefreplace"
+        ),
         "text/html; charset=iso-8859-1",
     )
     r["/noticias/meta-latin1"] = Resource(
@@ -134,7 +136,12 @@ def run_cli(*args: str, config: Path | None = None, timeout: float = 120) -> sub
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     env.pop("TRADEWATCH_CONFIG", None)
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=Path(config or ".").parent
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=Path(config or ".").parent,
     )
 
 

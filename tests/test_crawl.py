@@ -75,7 +75,9 @@ def test_each_article_is_stored_once_however_it_is_reached(crawled):
         ]
     )
     sheinbaum = article(db, f"{base}/news/sheinbaum-tariffs")
-    aliases = {r["url"] for r in query(db, "SELECT url FROM article_urls WHERE article_id = ?", (sheinbaum["id"],))}
+    aliases = {
+        r["url"] for r in query(db, "SELECT url FROM article_urls WHERE article_id = ?", (sheinbaum["id"],))
+    }
     assert {
         f"{base}/news/sheinbaum-tariffs",
         f"{base}/amp/news/sheinbaum-tariffs",
@@ -103,7 +105,8 @@ def test_fields_are_clean_text(crawled):
     )
     ledger_title = query(
         db,
-        "SELECT title FROM articles WHERE id = (SELECT article_id FROM article_urls WHERE url = 'ledger:ledger-1')",
+        "SELECT title FROM articles WHERE id = "
+        "(SELECT article_id FROM article_urls WHERE url = 'ledger:ledger-1')",
     )
     assert ledger_title[0]["title"] in ("Tariffs & trade: Sheinbaum answers Washington", sheinbaum["title"])
     assert "Claudia Sheinbaum said Mexico" in sheinbaum["text"]
@@ -243,7 +246,9 @@ def test_limits_make_a_hung_server_and_a_gzip_bomb_cheap(tmp_path):
         result = run_cli("crawl", config=config, timeout=60)
         assert result.returncode == 0, result.stderr
         assert server.requests["/private/x"] == 0
-    rows = {r["url"].rsplit("/", 1)[-1]: r for r in query(tmp_path / "tradewatch.db", "SELECT * FROM articles")}
+    rows = {
+        r["url"].rsplit("/", 1)[-1]: r for r in query(tmp_path / "tradewatch.db", "SELECT * FROM articles")
+    }
     assert set(rows) == {"hung", "bomb", "x"}
     assert "took longer than 1.0 seconds" in rows["hung"]["fetch_error"]
     assert rows["bomb"]["fetch_error"]

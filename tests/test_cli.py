@@ -1,0 +1,83 @@
+"""The CLI: every command documented, search and matches over a crawled store, error paths."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobs.cli import cli
+from tests.conftest import run_cli, write_config
+
+ROOT = Path(__file__).parents[1]
+COMMANDS = sorted(cli.commands)
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert COMMANDS == ["check", "crawl", "demo", "matches", "search"]
+    for name in COMMANDS:
+        result = run_cli(name, "--help")
+        assert result.returncode == 0 and f"Usage: tradewatch {name}" in result.stdout
+        assert cli.commands[name].help, name
+        assert f"tradewatch {name}" in readme, f"README does not document `tradewatch {name}`"
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo")
+    config = write_config(folder / "config.yaml", [], database="demo.db")
+    result = run_cli("demo", "--database", str(folder / "demo.db"), config=config)
+    assert result.returncode == 0, result.stderr
+    return config, result
+
+
+def test_demo_flags_the_trade_stories_only(demo_db):
+    _, result = demo_db
+    assert "6 articles, 4 flagged, 0 errors" in result.stdout
+    assert "Riverside Rovers" not in result.stdout and "Festival" not in result.stdout
+    assert "[officials] Sheinbaum responde a los aranceles anunciados por Trump" in result.stdout
+
+
+def test_search_backtests_a_query_newest_first(demo_db):
+    config, _ = demo_db
+    result = run_cli("search", "(acero OR steel) AND arancel*", config=config)
+    assert result.returncode == 0, result.stderr
+    assert "La Secretaría de Economía publica el decreto de aranceles al acero" in result.stdout
+    assert result.stdout.strip().endswith("1 article")
+    nothing = run_cli("search", "zebra", config=config)
+    assert nothing.stdout.strip() == "0 articles"
+
+
+def test_search_with_a_bad_query_is_a_usage_error(demo_db):
+    config, _ = demo_db
+    result = run_cli("search", "(acero", config=config)
+    assert result.returncode == 2
+    assert result.stderr == "Error: query: unbalanced parenthesis at column 1\n"
+
+
+def test_matches_filters_by_rule_and_age(demo_db):
+    config, _ = demo_db
+    result = run_cli("matches", "--rule", "metal-tariffs", "--since", "1h", config=config)
+    assert result.returncode == 0, result.stderr
+    assert re.findall(r"  metal-tariffs  ", result.stdout) and result.stdout.strip().endswith("2 matches")
+    assert (
+        run_cli("matches", "--rule", "nope", config=config).stderr == "Error: --rule: no rule named 'nope'\n"
+    )
+    bad_since = run_cli("matches", "--since", "yesterday", config=config)
+    assert bad_since.returncode == 2 and bad_since.stderr.startswith(
+        "Error: --since: 'yesterday' is not a duration"
+    )
+
+
+def test_config_comes_from_the_environment(tmp_path):
+    config = write_config(tmp_path / "elsewhere.yaml", [])
+    env = {**os.environ, "TRADEWATCH_CONFIG": str(config)}
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "check"], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert result.returncode == 0 and "elsewhere.yaml: OK" in result.stdout

@@ -1,0 +1,95 @@
+"""Page reading: decoding order, canonical URLs, metadata, and extraction quality on real pages."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import Analyser, Page, decode_html, read_page
+from crawler.rules import terms_query
+from crawler.sources import Entry
+from jobs.pages import article_html
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles"
+SPANISH = "<html><head>{meta}</head><body><p>Secretaría de Economía</p></body></html>"
+
+
+def test_bom_wins_over_header_and_meta():
+    body = b"\xef\xbb\xbf" + SPANISH.format(meta='<meta charset="iso-8859-1">').encode("utf-8")
+    assert "Secretaría" in decode_html(body, "text/html; charset=iso-8859-1")
+
+
+def test_header_wins_over_meta():
+    body = SPANISH.format(meta='<meta charset="utf-8">').encode("latin-1")
+    assert "Secretaría" in decode_html(body, "text/html; charset=ISO-8859-1")
+
+
+def test_meta_is_used_when_the_header_has_no_charset():
+    body = SPANISH.format(meta='<meta http-equiv="Content-Type" content="text/html; charset=latin-1">')
+    assert "Secretaría" in decode_html(body.encode("latin-1"), "text/html")
+
+
+def page(html: str, url: str = "https://news.test/story?id=1") -> Page:
+    return Page(url, html.encode(), "text/html; charset=utf-8")
+
+
+PARAGRAPHS = ["Officials met to discuss the review of the trade agreement for a long time. " * 4] * 4
+
+
+def test_canonical_link_and_metadata():
+    html = article_html(
+        "Story",
+        PARAGRAPHS,
+        canonical="/story/canonical?utm_source=amp",
+        author="Ana Ruiz",
+        published="2026-11-02T10:00:00Z",
+        lang="en-GB",
+    )
+    facts = read_page(page(html))
+    assert facts.url == "https://news.test/story/canonical"
+    assert (facts.author, facts.published_at, facts.lang) == ("Ana Ruiz", "2026-11-02T10:00:00Z", "en-GB")
+    assert facts.text.startswith("Officials met")
+
+
+def test_canonical_to_the_home_page_is_ignored():
+    facts = read_page(page(article_html("Story", PARAGRAPHS, canonical="https://news.test/")))
+    assert facts.url == "https://news.test/story?id=1"
+
+
+def test_analysis_prefers_the_feed_and_matches_title_summary_text():
+    analyser = Analyser([("usmca", terms_query(["USMCA"])), ("none", terms_query(["zebra"]))])
+    entry = Entry("s", "https://news.test/story?id=1", title="USMCA talks", summary="On the pact.")
+    analysis = analyser.analyse(entry, page(article_html("Other title", PARAGRAPHS, lang="es-MX")))
+    assert analysis.title == "USMCA talks" and analysis.lang == "es"
+    assert [m.rule for m in analysis.matches] == ["usmca"]
+    assert analysis.content_hash == analyser.analyse(entry, page(article_html("x", PARAGRAPHS))).content_hash
+
+
+def shingles(text: str | None) -> Counter:
+    tokens = re.findall(r"\w+", text or "")
+    return Counter(tuple(tokens[i : i + 4]) for i in range(max(len(tokens) - 3, 0)))
+
+
+def corpus_f1() -> tuple[float, float, float]:
+    """The corpus's metric: 4-token shingle precision and recall, averaged per page."""
+    truth = json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8"))
+    precision = recall = 0.0
+    for page_id, item in truth.items():
+        body = gzip.decompress((CORPUS / "html" / f"{page_id}.html.gz").read_bytes())
+        got, want = shingles(read_page(Page(item["url"], body)).text), shingles(item["articleBody"])
+        common = sum((got & want).values())
+        precision += common / sum(got.values()) if got else float(not want)
+        recall += common / sum(want.values()) if want else 1.0
+    p, r = precision / len(truth), recall / len(truth)
+    return p, r, 2 * p * r / (p + r)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+def test_extraction_quality_on_the_real_article_corpus():
+    precision, recall, f1 = corpus_f1()
+    assert f1 >= 0.93, (precision, recall, f1)

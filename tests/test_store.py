@@ -1,0 +1,126 @@
+"""The store: schema as documented, WAL readers beside the writer, FTS, atomic saves."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from crawler.errors import StoreError
+from crawler.rules import Match
+from crawler.store import Store
+
+ARTICLE = {
+    "url": "https://example.org/a",
+    "title": "Aranceles al acero",
+    "summary": "La Secretaría de Economía publicó el decreto.",
+    "text": "Texto completo sobre aranceles.",
+    "source": "gob",
+    "lang": "es",
+    "content_hash": "x" * 40,
+}
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "tw.db")
+    yield s
+    s.close()
+
+
+def columns(store: Store, table: str) -> list[str]:
+    return [c.name for c in store.db[table].columns]
+
+
+def test_schema_is_the_documented_one(store):
+    assert columns(store, "articles") == [
+        "id", "url", "title", "summary", "text", "author", "published_at",
+        "fetched_at", "source", "lang", "content_hash", "fetch_error",
+    ]  # fmt: skip
+    assert columns(store, "article_urls") == ["url", "article_id"]
+    assert columns(store, "matches") == ["article_id", "rule", "terms", "hits", "snippet", "matched_at"]
+    assert columns(store, "sources") == [
+        "name", "kind", "url", "etag", "last_modified", "last_run_at", "last_ok_at",
+        "last_status", "last_error", "consecutive_failures",
+    ]  # fmt: skip
+    assert "flagged" in store.db.view_names()
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_reopening_applies_no_migration_twice(tmp_path):
+    Store(tmp_path / "tw.db").close()
+    again = Store(tmp_path / "tw.db")
+    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 1
+
+
+def test_save_find_aliases_and_flagged_view(store):
+    match = Match("tariffs", ("aranceles",), 2, "… aranceles …")
+    article_id = store.save_article(ARTICLE, ["https://example.org/a?amp=1", "gob:17"], [match])
+    assert store.find_article(["nope", "gob:17"]) == article_id
+    store.add_aliases(article_id, ["https://amp.example.org/a", "gob:17"])
+    assert store.find_article(["https://amp.example.org/a"]) == article_id
+    (row,) = store.db.query("SELECT * FROM flagged")
+    assert (row["id"], row["rules"], row["hits"]) == (article_id, "tariffs", 2)
+    assert [r["rule"] for r in store.flagged(rule="tariffs")] == ["tariffs"]
+    assert store.flagged(rule="other") == []
+
+
+def test_fts_is_accent_blind_and_current(store):
+    article_id = store.save_article(ARTICLE, [], [])
+    hits = store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'economia'").fetchall()
+    assert hits == [(article_id,)]
+    store.db["articles"].update(article_id, {"summary": "nada"})
+    assert (
+        store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'economia'").fetchall()
+        == []
+    )
+
+
+def test_sqlite_utils_search_command_works(store, tmp_path):
+    store.save_article(ARTICLE, [], [])
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlite_utils", "search", str(store.path), "articles", "acero", "--csv"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Aranceles al acero" in result.stdout
+
+
+def test_a_failed_save_leaves_nothing_behind(store):
+    store.save_article(ARTICLE, [], [])
+    with pytest.raises(StoreError):
+        # Same URL again: the UNIQUE index refuses it, and the matches must not land either.
+        store.save_article(ARTICLE, ["https://example.org/other"], [Match("r", ("x",), 1, "x")])
+    assert store.db.execute("SELECT count(*) FROM matches").fetchone() == (0,)
+    assert store.find_article(["https://example.org/other"]) is None
+
+
+def test_a_reader_in_a_transaction_does_not_block_the_writer(store):
+    store.save_article(ARTICLE, [], [])
+    reader = sqlite3.connect(store.path, timeout=0.1)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM articles").fetchone() == (1,)
+    store.save_article({**ARTICLE, "url": "https://example.org/b"}, [], [])  # no "database is locked"
+    assert reader.execute("SELECT count(*) FROM articles").fetchone() == (1,)  # its snapshot
+    reader.rollback()
+    assert reader.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+    reader.close()
+
+
+def test_source_state_counts_failures_and_keeps_validators(store):
+    store.record_source("a", "feed", "http://x/", status="200", validators=('"e1"', "Mon"))
+    store.record_source("a", "feed", "http://x/", status="500", error="HTTP 500")
+    store.record_source("a", "feed", "http://x/", status="error", error="timeout")
+    state = store.source_state("a")
+    assert (state.etag, state.last_modified, state.consecutive_failures) == ('"e1"', "Mon", 2)
+    store.record_source("a", "feed", "http://x/", status="304")
+    assert store.source_state("a").consecutive_failures == 0
+
+
+def test_unopenable_database_is_a_store_error(tmp_path):
+    (tmp_path / "dir.db").mkdir()
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(tmp_path / "dir.db")
