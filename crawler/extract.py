@@ -7,6 +7,7 @@ process pool off the crawler's event loop: ``start_worker`` prepares a worker on
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -118,7 +119,9 @@ def read_page(page: Page) -> PageFacts:
         "//time[@pubdate]/@datetime",
     )
     lang = _first(tree, "/html/@lang", "//meta[@property='og:locale']/@content")
-    text = trafilatura.extract(tree, url=page.url, include_comments=False)
+    # fast: no fallback extractors. On the shared corpus of real pages this scores F1 0.962
+    # against 0.953 for the defaults, at about half the CPU (bench/throughput.py).
+    text = trafilatura.extract(tree, url=page.url, include_comments=False, fast=True)
     return PageFacts(_canonical(tree, page.url), title, text, author, published, lang)
 
 
@@ -155,6 +158,9 @@ def start_worker(rules: Sequence[tuple[str, Node]]) -> None:
     global _WORKER
     _WORKER = Analyser(rules)
     import trafilatura  # noqa: F401  (import once, not on the first page)
+
+    gc.collect()
+    gc.freeze()
 
 
 def analyse_in_worker(entry: Entry, page: Page) -> Analysis:

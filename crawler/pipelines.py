@@ -38,9 +38,13 @@ class AnalysePipeline:
     def _start_pool(self) -> ProcessPoolExecutor:
         # Started on the first page, so a crawl with nothing new starts no worker.
         if self._pool is None:
+            # A fresh server process imports trafilatura once and forks the workers from it:
+            # no worker inherits the crawler's threads and event loop, none imports twice.
+            mp_context = multiprocessing.get_context("forkserver")
+            mp_context.set_forkserver_preload(["crawler.extract", "trafilatura"])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.context.fetch.workers,
-                mp_context=multiprocessing.get_context("spawn"),
+                mp_context=mp_context,
                 initializer=start_worker,
                 initargs=(self.context.rule_nodes,),
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -29,6 +30,10 @@ def crawl(
         context = CrawlContext(store, config.rules, config.fetch, report)
         process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))
         process.crawl(SourcesSpider, context=context, sources=sources)
+        # Everything imported so far lives as long as the process: keep it out of the
+        # garbage collector's full passes, which otherwise walk it again and again.
+        gc.collect()
+        gc.freeze()
         process.start()
     finally:
         store.close()

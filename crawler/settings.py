@@ -24,10 +24,36 @@ def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str,
         "RETRY_TIMES": fetch.retries,
         "REDIRECT_MAX_TIMES": 10,
         "COOKIES_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",
         "LOGSTATS_INTERVAL": 0,
+        # Each response yields one article (or a listing's requests): Scrapy's default of
+        # 100 parallel item workers per response only costs event-loop tasks.
+        "CONCURRENT_ITEMS": 4,
+        "SPIDER_MIDDLEWARES": {
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+        },
+        # The CLI reports from its own counts; Scrapy's stats cost a lookup on every event.
+        "STATS_CLASS": "scrapy.statscollectors.DummyStatsCollector",
+        "DOWNLOADER_STATS": False,
+        # Components a crawl never uses are left out rather than imported and refused:
+        # start-up time is most of a re-poll with nothing new.
+        "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
+            "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+        },
+        "EXTENSIONS": {
+            "scrapy.extensions.corestats.CoreStats": None,
+            "scrapy.extensions.logcount.LogCount": None,
+            "scrapy.extensions.telnet.TelnetConsole": None,
+            "scrapy.extensions.memdebug.MemoryDebugger": None,
+            "scrapy.extensions.closespider.CloseSpider": None,
+            "scrapy.extensions.feedexport.FeedExporter": None,
+            "scrapy.extensions.logstats.LogStats": None,
+            "scrapy.extensions.spiderstate.SpiderState": None,
+            "scrapy.extensions.throttle.AutoThrottle": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,
+        },
         "ITEM_PIPELINES": {
             "crawler.pipelines.AnalysePipeline": 100,
             "crawler.pipelines.StorePipeline": 200,

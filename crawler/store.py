@@ -23,6 +23,17 @@ from crawler.rules import Match
 
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("tradewatch")
+_ARTICLE_COLUMNS = (
+    "url", "title", "summary", "text", "author", "published_at",
+    "source", "lang", "content_hash", "fetch_error", "fetched_at",
+)  # fmt: skip
+_INSERT_ARTICLE = (
+    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))})"
+)
+_INSERT_ALIAS = "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)"
+_INSERT_MATCH = (
+    "INSERT INTO matches (article_id, rule, terms, hits, snippet, matched_at) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 @migrations()
@@ -150,35 +161,24 @@ class Store:
 
     def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
         """Record more URLs or feed ids by which an article is reached."""
-        rows = [{"url": u, "article_id": article_id} for u in dict.fromkeys(urls) if u]
+        rows = [(u, article_id) for u in dict.fromkeys(urls) if u]
         with self.db.atomic():
-            self.db["article_urls"].insert_all(rows, ignore=True)
+            self.db.conn.executemany(_INSERT_ALIAS, rows)
 
     def save_article(self, article: dict[str, Any], aliases: Sequence[str], matches: Sequence[Match]) -> int:
         """Insert a new article with its aliases and matches in one transaction; return its id."""
+        # Plain prepared statements: this runs once per article, and sqlite-utils' insert()
+        # re-reads the table's schema on every call.
         now = utcnow()
+        values = [article.get(c) for c in _ARTICLE_COLUMNS[:-1]] + [now]
         try:
             with self.db.atomic():
-                table = self.db["articles"]
-                table.insert({**article, "fetched_at": now})
-                article_id = int(table.last_pk)
-                urls = [article["url"], *aliases]
-                self.db["article_urls"].insert_all(
-                    [{"url": u, "article_id": article_id} for u in dict.fromkeys(urls) if u],
-                    ignore=True,
-                )
-                self.db["matches"].insert_all(
-                    [
-                        {
-                            "article_id": article_id,
-                            "rule": m.rule,
-                            "terms": ", ".join(m.terms),
-                            "hits": m.hits,
-                            "snippet": m.snippet,
-                            "matched_at": now,
-                        }
-                        for m in matches
-                    ]
+                article_id = int(self.db.conn.execute(_INSERT_ARTICLE, values).lastrowid)
+                urls = dict.fromkeys([article["url"], *aliases])
+                self.db.conn.executemany(_INSERT_ALIAS, [(u, article_id) for u in urls if u])
+                self.db.conn.executemany(
+                    _INSERT_MATCH,
+                    [(article_id, m.rule, ", ".join(m.terms), m.hits, m.snippet, now) for m in matches],
                 )
         except sqlite3.Error as error:
             raise StoreError(f"cannot save article {article.get('url')}: {error}") from None

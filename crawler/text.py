@@ -8,7 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from w3lib.html import remove_tags
+from w3lib.html import remove_tags, remove_tags_with_content
 
 WORD = re.compile(r"\w+")
 _SPACES = re.compile(r"\s+")
@@ -79,7 +79,7 @@ def collapse(text: str) -> str:
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment (feed titles and summaries): tags removed, entities decoded."""
     if "<" in markup:
-        markup = remove_tags(markup)
+        markup = remove_tags(remove_tags_with_content(markup, ("script", "style")))
     return collapse(html.unescape(markup))
 
 
