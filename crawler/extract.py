@@ -64,25 +64,28 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     return html_to_unicode(content_type, body)[1]
 
 
-def _first(tree, *paths: str) -> str | None:
-    for path in paths:
-        for value in tree.xpath(path):
-            value = collapse(str(value))
-            if value:
-                return value
-    return None
+def _head_metadata(tree) -> dict[str, str]:
+    """Canonical link, title and meta properties of the page's <head>, in one pass."""
+    found: dict[str, str] = {}
+    head = tree.find("head")
+    for element in head.iter("link", "meta", "title") if head is not None else ():
+        if element.tag == "title":
+            found.setdefault("title", collapse(element.text_content()))
+        elif element.tag == "link":
+            if "canonical" in (element.get("rel") or "").lower().split():
+                found.setdefault("canonical", (element.get("href") or "").strip())
+        else:
+            key = element.get("property") or element.get("name") or element.get("itemprop")
+            if key and element.get("content"):
+                found.setdefault(key.lower(), collapse(element.get("content")))
+    return {k: v for k, v in found.items() if v}
 
 
-def _canonical(tree, url: str) -> str:
+def _canonical(found: dict[str, str], url: str) -> str:
     """The page's rel=canonical or og:url, unless it is absent, bogus or the site's home."""
-    found = _first(
-        tree,
-        "//link[contains(concat(' ', normalize-space(translate(@rel,"
-        " 'CANONIAL', 'canonial')), ' '), ' canonical ')]/@href",
-        "//meta[@property='og:url']/@content",
-    )
-    if found:
-        candidate = urljoin(url, found)
+    candidate = found.get("canonical") or found.get("og:url")
+    if candidate:
+        candidate = urljoin(url, candidate)
         if is_http_url(candidate) and (
             urlsplit(candidate).path.strip("/") or not urlsplit(url).path.strip("/")
         ):
@@ -110,19 +113,17 @@ def read_page(page: Page) -> PageFacts:
     tree = load_html(decode_html(page.body, page.content_type))
     if tree is None:
         return PageFacts(normalize_url(page.url))
-    title = _first(tree, "//meta[@property='og:title']/@content", "//title/text()")
-    author = _first(tree, "//meta[@name='author']/@content")
-    published = _first(
-        tree,
-        "//meta[@property='article:published_time']/@content",
-        "//*[@itemprop='datePublished']/@content",
-        "//time[@pubdate]/@datetime",
-    )
-    lang = _first(tree, "/html/@lang", "//meta[@property='og:locale']/@content")
+    head = _head_metadata(tree)
+    published = head.get("article:published_time") or head.get("datepublished")
+    if not published:
+        dates = tree.xpath("(//*[@itemprop='datePublished']/@content | //time[@pubdate]/@datetime)[1]")
+        published = collapse(str(dates[0])) if dates else None
+    lang = (tree.get("lang") or "").strip() or head.get("og:locale")
     # fast: no fallback extractors. On the shared corpus of real pages this scores F1 0.962
     # against 0.953 for the defaults, at about half the CPU (bench/throughput.py).
     text = trafilatura.extract(tree, url=page.url, include_comments=False, fast=True)
-    return PageFacts(_canonical(tree, page.url), title, text, author, published, lang)
+    title = head.get("og:title") or head.get("title")
+    return PageFacts(_canonical(head, page.url), title, text, head.get("author"), published, lang)
 
 
 class Analyser:

@@ -7,6 +7,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from w3lib.html import remove_tags, remove_tags_with_content
 
@@ -26,6 +27,8 @@ class _FoldTable(dict):
         char = chr(code)
         decomposed = unicodedata.normalize("NFKD", char.casefold())
         folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+        if len(folded) > 1 and not WORD.search(folded):
+            folded = " "  # "…" and the like separate words: one character keeps the offsets
         if len(folded) != 1:
             self.irregular.add(char)
         self[code] = folded
@@ -51,6 +54,7 @@ class Folded:
         return self.offsets[start], last + 1
 
 
+@lru_cache(maxsize=8)  # an article's text is folded to match it, then again to hash it
 def fold(text: str) -> Folded:
     """Fold ``text`` for case- and accent-blind matching (``Economía`` -> ``economia``)."""
     text = unicodedata.normalize("NFC", text)
