@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from w3lib.encoding import html_to_unicode
 
 from crawler.rules import Match, Matcher, Node
-from crawler.sources import Entry
+from crawler.sources import Entry, parse_date
 from crawler.text import collapse, content_hash
 from crawler.urls import is_http_url, normalize_url
 
@@ -123,7 +123,7 @@ def read_page(page: Page) -> PageFacts:
     # against 0.953 for the defaults, at about half the CPU (bench/throughput.py).
     text = trafilatura.extract(tree, url=page.url, include_comments=False, fast=True)
     title = head.get("og:title") or head.get("title")
-    return PageFacts(_canonical(head, page.url), title, text, head.get("author"), published, lang)
+    return PageFacts(_canonical(head, page.url), title, text, head.get("author"), parse_date(published), lang)
 
 
 class Analyser:

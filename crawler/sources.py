@@ -67,6 +67,11 @@ def _iso(struct: Any) -> str | None:
     return datetime.fromtimestamp(calendar.timegm(struct), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def parse_date(text: str | None) -> str | None:
+    """An ISO 8601 or RFC 822 date as ISO 8601 UTC (``2026-11-02T10:00:00Z``); None if unreadable."""
+    return _iso(_parse_date(text)) if text else None
+
+
 def _lang(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -142,7 +147,7 @@ def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
                 title=html_to_text(str(item.get("title") or "")),
                 summary=html_to_text(str(summary)),
                 author=author,
-                published_at=_iso(_parse_date(date)) if isinstance(date, str) else None,
+                published_at=parse_date(date) if isinstance(date, str) else None,
                 lang=_lang(item.get("language")) or feed_lang,
             )
         )

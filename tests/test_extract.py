@@ -47,7 +47,7 @@ def test_canonical_link_and_metadata():
         PARAGRAPHS,
         canonical="/story/canonical?utm_source=amp",
         author="Ana Ruiz",
-        published="2026-11-02T10:00:00Z",
+        published="2026-11-02T12:00:00+02:00",
         lang="en-GB",
     )
     facts = read_page(page(html))
