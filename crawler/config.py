@@ -19,6 +19,8 @@ from crawler.errors import ConfigError, QueryError
 from crawler.rules import Node, parse_query, terms_query
 from crawler.urls import is_http_url
 
+HOOK_KINDS = ("webhook", "command", "email", "apprise")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_USER_AGENT = "tradewatch/0.1 (self-hosted trade-policy news monitor)"
 SOURCE_KINDS = ("feed", "page")
 
@@ -85,6 +87,50 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """When a failed alert is tried again: ``first`` seconds, doubling up to ``max``, ``attempts`` in all."""
+
+    first: float = 2.0
+    max: float = 1800.0
+    attempts: int = 20
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the ``attempts``-th failed attempt (before jitter)."""
+        return min(self.first * 2 ** (attempts - 1), self.max)
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """SMTP delivery: recipients, sender and server."""
+
+    to: tuple[str, ...]
+    sender: str
+    host: str
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class Hook:
+    """An alert hook: where flagged articles are sent (``kind`` is its config key)."""
+
+    name: str
+    kind: str
+    target: str | tuple[str, ...] | EmailSettings
+    rules: tuple[str, ...] | None = None  # None: every rule
+    secret: str | None = None
+    timeout: float = 10.0
+    digest: float | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def follows(self, rule: str) -> bool:
+        """True when this hook wants alerts for ``rule``."""
+        return self.rules is None or rule in self.rules
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole checked configuration."""
 
@@ -93,8 +139,16 @@ class Config:
     fetch: FetchConfig
     sources: tuple[Source, ...]
     rules: tuple[Rule, ...]
-    hooks: tuple[Mapping[str, Any], ...] = ()
+    hooks: tuple[Hook, ...] = ()
     every: float = 900.0
+
+    def hook(self, name: str) -> Hook:
+        """The hook called ``name``; ConfigError if there is none."""
+        for hook in self.hooks:
+            if hook.name == name:
+                return hook
+        known = ", ".join(h.name for h in self.hooks) or "none"
+        raise ConfigError(f"no hook named {name!r} (known: {known})")
 
     def source(self, name: str) -> Source:
         """The source called ``name``; ConfigError if there is none."""
@@ -235,6 +289,132 @@ def _parse_rule(index: int, data: Any) -> Rule:
         raise ConfigError(f"{where}{key}: {error}") from None
 
 
+def _expand(value: Any, where: str) -> Any:
+    """Replace ``${VAR}`` in every string with the environment's value; ConfigError if unset."""
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError(f"{where}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV.sub(lookup, value)
+    if isinstance(value, list):
+        return [_expand(v, _item_where(where, i, v)) for i, v in enumerate(value, 1)]
+    if isinstance(value, Mapping):
+        prefix = f"{where}: " if where else ""
+        return {k: _expand(v, f"{prefix}{k}") for k, v in value.items()}
+    return value
+
+
+def _item_where(where: str, index: int, value: Any) -> str:
+    name = value.get("name") if isinstance(value, Mapping) else None
+    return f"{where}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
+
+
+def _email(value: Any) -> EmailSettings:
+    if not isinstance(value, Mapping):
+        raise ValueError("must be a mapping with to, from and host")
+    allowed = {"to", "from", "host", "port", "starttls", "username", "password"}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+    for key in ("to", "from", "host"):
+        if not value.get(key):
+            raise ValueError(f"{key}: required")
+    to = value["to"] if isinstance(value["to"], list) else [value["to"]]
+    port = value.get("port", 587)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ValueError(f"port: {port!r} is not a port number")
+    return EmailSettings(
+        to=tuple(_text(t) for t in to),
+        sender=_text(value["from"]),
+        host=_text(value["host"]),
+        port=port,
+        starttls=_boolean(value.get("starttls", True)),
+        username=value.get("username") or None,
+        password=value.get("password") or None,
+    )
+
+
+def _argv(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(a, str | int | float) for a in value):
+        raise ValueError("must be a non-empty list: the program and its arguments (no shell)")
+    return tuple(str(a) for a in value)
+
+
+def _webhook_url(value: Any) -> str:
+    if not isinstance(value, str) or not is_http_url(value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _apprise_url(value: Any) -> str:
+    text = _text(value)
+    try:
+        import apprise  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "the apprise hook needs the optional extra: pip install 'tradewatch[apprise]'"
+        ) from None
+    if "://" not in text:
+        raise ValueError(f"{text!r} is not an Apprise URL such as slack://... or ntfy://...")
+    return text
+
+
+_HOOK_TARGETS = {"webhook": _webhook_url, "command": _argv, "email": _email, "apprise": _apprise_url}
+
+
+def _retry(value: Any) -> RetryPolicy:
+    if not isinstance(value, Mapping):
+        raise ValueError("must be a mapping with first, max and attempts")
+    unknown = sorted(set(value) - {"first", "max", "attempts"})
+    if unknown:
+        raise ValueError(f"{unknown[0]}: unknown key (allowed: attempts, first, max)")
+    defaults = RetryPolicy()
+    return RetryPolicy(
+        first=parse_duration(value.get("first", defaults.first)),
+        max=parse_duration(value.get("max", defaults.max)),
+        attempts=_positive_int(value.get("attempts", defaults.attempts)),
+    )
+
+
+def _parse_hook(index: int, data: Any, rule_names: set[str]) -> Hook:
+    where = f"hooks[{index}]"
+    data = _mapping(where, data)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: name: required")
+    where = f"{where} ({name}): "
+    _check_keys(where, data, {"name", *HOOK_KINDS, "rules", "secret", "timeout", "digest", "retry"})
+    kinds = [k for k in HOOK_KINDS if k in data]
+    if len(kinds) != 1:
+        raise ConfigError(f"{where}give exactly one of {', '.join(f'{k}:' for k in HOOK_KINDS)}")
+    kind = kinds[0]
+    target = _convert(where, kind, data[kind], _HOOK_TARGETS[kind])
+    rules = data.get("rules")
+    if rules is not None:
+        if not isinstance(rules, list) or not rules:
+            raise ConfigError(f"{where}rules: must be a non-empty list of rule names")
+        for rule in rules:
+            if rule not in rule_names:
+                raise ConfigError(f"{where}rules: no rule named {rule!r}")
+        rules = tuple(rules)
+    if "secret" in data and kind != "webhook":
+        raise ConfigError(f"{where}secret: only webhook hooks sign their posts")
+    return Hook(
+        name=name.strip(),
+        kind=kind,
+        target=target,
+        rules=rules,
+        secret=_convert(where, "secret", data["secret"], _text) if "secret" in data else None,
+        timeout=_convert(where, "timeout", data.get("timeout", 10), parse_duration),
+        digest=_convert(where, "digest", data["digest"], _interval) if "digest" in data else None,
+        retry=_convert(where, "retry", data["retry"], _retry) if "retry" in data else RetryPolicy(),
+    )
+
+
 def _unique(kind: str, names: list[str]) -> None:
     seen: set[str] = set()
     for index, name in enumerate(names, 1):
@@ -245,7 +425,7 @@ def _unique(kind: str, names: list[str]) -> None:
 
 def parse_config(data: Any, path: Path) -> Config:
     """Check a loaded YAML document and build the Config; ConfigError names what is wrong."""
-    data = _mapping("config", data if data is not None else {})
+    data = _expand(_mapping("config", data if data is not None else {}), "")
     _check_keys("", data, {"database", "fetch", "defaults", "sources", "rules", "hooks"})
     defaults = _mapping("defaults", data.get("defaults") or {})
     _check_keys("defaults: ", defaults, {"every", "follow"})
@@ -267,13 +447,15 @@ def parse_config(data: Any, path: Path) -> Config:
     rules = tuple(_parse_rule(i, r) for i, r in enumerate(rules_data, 1))
     _unique("sources", [s.name for s in sources])
     _unique("rules", [r.name for r in rules])
+    hooks = tuple(_parse_hook(i, h, {r.name for r in rules}) for i, h in enumerate(hooks, 1))
+    _unique("hooks", [h.name for h in hooks])
     return Config(
         path=path,
         database=(path.parent / os.path.expanduser(database)).resolve(),
         fetch=_parse_fetch(data.get("fetch")),
         sources=sources,
         rules=rules,
-        hooks=tuple(hooks),
+        hooks=hooks,
         every=defaults["every"],
     )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.config import FetchConfig, Rule
+from crawler.config import FetchConfig, Hook, Rule
 from crawler.extract import Analyser
 from crawler.report import CrawlReport
+from crawler.rules import Match
 from crawler.store import Store
 
 
@@ -16,6 +17,7 @@ class CrawlContext:
 
     store: Store
     rules: tuple[Rule, ...]
+    hooks: tuple[Hook, ...]
     fetch: FetchConfig
     report: CrawlReport
     analyser: Analyser = field(init=False)
@@ -30,6 +32,15 @@ class CrawlContext:
     @property
     def rule_nodes(self) -> list[tuple[str, object]]:
         return [(rule.name, rule.node) for rule in self.rules]
+
+    def alerts_owed(self, matches: tuple[Match, ...]) -> list[tuple[str, list[str]]]:
+        """(hook, rules it follows) for each hook that follows at least one matched rule."""
+        owed = []
+        for hook in self.hooks:
+            rules = [m.rule for m in matches if hook.follows(m.rule)]
+            if rules:
+                owed.append((hook.name, rules))
+        return owed
 
     def claim(self, url: str, keys: list[str]) -> bool:
         """Claim an entry for this crawl; False (and its keys kept) if another entry has it."""

@@ -105,7 +105,12 @@ class StorePipeline:
                 store.add_aliases(known, keys)
                 report.duplicate += 1
             else:
-                store.save_article(analysis.row(entry.source, item.fetch_error), keys, analysis.matches)
+                store.save_article(
+                    analysis.row(entry.source, item.fetch_error),
+                    keys,
+                    analysis.matches,
+                    context.alerts_owed(analysis.matches),
+                )
                 report.new += 1
                 report.flagged += bool(analysis.matches)
             report.errors += item.fetch_error is not None

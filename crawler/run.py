@@ -27,7 +27,7 @@ def crawl(
     report = CrawlReport.for_sources([s.name for s in sources], on_change)
     store = Store(config.database)
     try:
-        context = CrawlContext(store, config.rules, config.fetch, report)
+        context = CrawlContext(store, config.rules, config.hooks, config.fetch, report)
         process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))
         process.crawl(SourcesSpider, context=context, sources=sources)
         # Everything imported so far lives as long as the process: keep it out of the

@@ -8,6 +8,7 @@ at once; each article and its matches commit in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ _INSERT_ARTICLE = (
     f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))})"
 )
 _INSERT_ALIAS = "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)"
+_INSERT_ALERT = (
+    "INSERT OR IGNORE INTO alerts"
+    " (id, hook, article_id, rules, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
+)
 _INSERT_MATCH = (
     "INSERT INTO matches (article_id, rule, terms, hits, snippet, matched_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
@@ -111,6 +117,35 @@ def m001_initial(db: Database) -> None:
     )
 
 
+@migrations()
+def m002_alerts(db: Database) -> None:
+    """The outbox: one alert per flagged article and hook, written with the matches."""
+    db["alerts"].create(
+        {
+            "id": str,
+            "hook": str,
+            "article_id": int,
+            "rules": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db["alerts"].create_index(["status", "next_attempt_at"])
+    db["alerts"].create_index(["hook", "status"])
+
+
+def alert_id(hook: str, url: str) -> str:
+    """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
+    return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
+
+
 def utcnow() -> str:
     """The current time as an ISO 8601 UTC string, to the second."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -165,8 +200,17 @@ class Store:
         with self.db.atomic():
             self.db.conn.executemany(_INSERT_ALIAS, rows)
 
-    def save_article(self, article: dict[str, Any], aliases: Sequence[str], matches: Sequence[Match]) -> int:
-        """Insert a new article with its aliases and matches in one transaction; return its id."""
+    def save_article(
+        self,
+        article: dict[str, Any],
+        aliases: Sequence[str],
+        matches: Sequence[Match],
+        alerts: Sequence[tuple[str, Sequence[str]]] = (),
+    ) -> int:
+        """Insert a new article with its aliases, matches and owed alerts in one transaction.
+
+        ``alerts`` holds (hook, rules it follows) pairs. Returns the article's id.
+        """
         # Plain prepared statements: this runs once per article, and sqlite-utils' insert()
         # re-reads the table's schema on every call.
         now = utcnow()
@@ -179,6 +223,13 @@ class Store:
                 self.db.conn.executemany(
                     _INSERT_MATCH,
                     [(article_id, m.rule, ", ".join(m.terms), m.hits, m.snippet, now) for m in matches],
+                )
+                self.db.conn.executemany(
+                    _INSERT_ALERT,
+                    [
+                        (alert_id(hook, article["url"]), hook, article_id, ", ".join(rules), now, now)
+                        for hook, rules in alerts
+                    ],
                 )
         except sqlite3.Error as error:
             raise StoreError(f"cannot save article {article.get('url')}: {error}") from None
@@ -208,6 +259,105 @@ class Store:
             ORDER BY matches.matched_at DESC, articles.id DESC, matches.rule
         """
         return list(self.db.query(sql, params))
+
+    # -- alerts --------------------------------------------------------------
+
+    def due_alerts(self, hook: str, now: str | None = None) -> list[dict[str, Any]]:
+        """Pending alerts of ``hook`` due at ``now`` (all pending ones when ``now`` is None)."""
+        sql = "SELECT * FROM alerts WHERE hook = ? AND status = 'pending'"
+        params: list[Any] = [hook]
+        if now is not None:
+            sql += " AND next_attempt_at <= ?"
+            params.append(now)
+        return list(self.db.query(sql + " ORDER BY created_at, id", params))
+
+    def next_attempt_at(self, hooks: Sequence[str]) -> str | None:
+        """When the earliest pending alert of ``hooks`` is due, or None when none is pending."""
+        marks = ", ".join("?" * len(hooks))
+        row = self.db.execute(
+            f"SELECT min(next_attempt_at) FROM alerts WHERE status = 'pending' AND hook IN ({marks})",
+            list(hooks),
+        ).fetchone()
+        return row[0]
+
+    def alert_payload(self, alert: dict[str, Any]) -> dict[str, Any]:
+        """The JSON payload of an alert: the article and the matches of the rules the hook follows."""
+        article = next(self.db.query("SELECT * FROM articles WHERE id = ?", [alert["article_id"]]))
+        rules = [r for r in (alert["rules"] or "").split(", ") if r]
+        marks = ", ".join("?" * len(rules))
+        matches = self.db.query(
+            f"SELECT rule, terms, hits, snippet FROM matches WHERE article_id = ? AND rule IN ({marks})"
+            " ORDER BY rule",
+            [alert["article_id"], *rules],
+        )
+        return {
+            "id": alert["id"],
+            "hook": alert["hook"],
+            "url": article["url"],
+            "title": article["title"],
+            "source": article["source"],
+            "published_at": article["published_at"],
+            "fetched_at": article["fetched_at"],
+            "lang": article["lang"],
+            "rules": rules,
+            "matches": [
+                {
+                    "rule": m["rule"],
+                    "terms": m["terms"].split(", "),
+                    "hits": m["hits"],
+                    "snippet": m["snippet"],
+                }
+                for m in matches
+            ],
+        }
+
+    def mark_sent(self, ids: Sequence[str]) -> None:
+        """Record alerts as delivered."""
+        now = utcnow()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+                " WHERE id = ?",
+                [(now, i) for i in ids],
+            )
+
+    def mark_failed(self, ids: Sequence[str], error: str, next_attempt_at: str | None) -> None:
+        """Record a failed attempt: retry at ``next_attempt_at``, or ``dead`` when it is None."""
+        status = "pending" if next_attempt_at else "dead"
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "UPDATE alerts SET attempts = attempts + 1, last_error = ?, status = ?,"
+                " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                [(error[:500], status, next_attempt_at, i) for i in ids],
+            )
+
+    def alerts(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Alerts with their article's title and URL, newest first."""
+        where, params = ("WHERE alerts.status = ?", [status]) if status else ("", [])
+        return list(
+            self.db.query(
+                "SELECT alerts.*, articles.title, articles.url FROM alerts"
+                f" JOIN articles ON articles.id = alerts.article_id {where}"
+                " ORDER BY alerts.created_at DESC, alerts.id LIMIT ?",
+                [*params, limit],
+            )
+        )
+
+    def retry_alerts(self, alert: str | None = None, dead: bool = False) -> int:
+        """Make alerts due now again: one by id, or every dead one; return how many."""
+        now = utcnow()
+        sql = "UPDATE alerts SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE "
+        sql += "id = ? AND status != 'sent'" if alert else "status = 'dead'"
+        params = [now, alert] if alert else [now]
+        with self.db.atomic():
+            return self.db.execute(sql, params).rowcount
+
+    def alert_counts(self) -> dict[str, dict[str, int]]:
+        """hook -> status -> number of alerts."""
+        counts: dict[str, dict[str, int]] = {}
+        for hook, status, n in self.db.execute("SELECT hook, status, count(*) FROM alerts GROUP BY 1, 2"):
+            counts.setdefault(hook, {})[status] = n
+        return counts
 
     # -- sources -------------------------------------------------------------
 

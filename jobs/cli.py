@@ -67,21 +67,37 @@ def _progress_line(report: CrawlReport) -> str:
     )
 
 
+def _seconds(option: str, value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ValueError as error:
+        raise ConfigError(f"{option}: {error}") from None
+
+
 @cli.command()
 @click.argument("sources", nargs=-1)
+@click.option(
+    "--wait",
+    default="30s",
+    show_default=True,
+    help="How long to keep retrying failed alert deliveries before exiting.",
+)
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 @click.pass_context
-def crawl(ctx: click.Context, sources: tuple[str, ...], verbose: int) -> None:
-    """Crawl all sources, or the named SOURCES, once; print what each found.
+def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int) -> None:
+    """Crawl all sources, or the named SOURCES, once; print what each found; deliver alerts.
 
-    Exits 0 when the run completed, even if some sources failed: their errors are
-    printed and kept in the sources table.
+    Exits 0 when the run completed, even if some sources or hooks failed: their errors
+    are printed and kept in the sources and alerts tables. Every pending alert is tried
+    once, then failures are retried on their backoff for up to --wait; what is left
+    stays pending for the next run.
     """
     from crawler.run import crawl as run_crawl
 
     config = _config(ctx)
     for name in sources:
         config.source(name)
+    wait_seconds = _seconds("--wait", wait)
     live = sys.stderr.isatty()
 
     def show(report: CrawlReport) -> None:
@@ -98,6 +114,29 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], verbose: int) -> None:
         click.echo(f"{r.name:<{width}}  {r.new:>5} {r.duplicate:>5} {r.flagged:>5} {r.errors:>4}  {status}")
     totals = [report.total(c) for c in ("new", "duplicate", "flagged", "errors")]
     click.echo(f"{'total':<{width}}  {totals[0]:>5} {totals[1]:>5} {totals[2]:>5} {totals[3]:>4}")
+    if config.hooks:
+        _deliver(config, wait_seconds)
+
+
+def _deliver(config: Config, wait: float) -> None:
+    from crawler.store import Store
+    from jobs.dispatch import deliver_pending
+
+    store = Store(config.database)
+    try:
+        report = deliver_pending(store, config.hooks, wait)
+        counts = store.alert_counts()
+    finally:
+        store.close()
+    for hook in config.hooks:
+        left = counts.get(hook.name, {})
+        line = (
+            f"hook {hook.name}: {report.sent.get(hook.name, 0)} sent, "
+            f"{left.get('pending', 0)} pending, {left.get('dead', 0)} dead"
+        )
+        if hook.name in report.errors:
+            line += f" (last error: {report.errors[hook.name]})"
+        click.echo(line)
 
 
 @cli.command()
@@ -180,6 +219,79 @@ def demo(ctx: click.Context, database: str) -> None:
     )
     for row in flagged:
         click.echo(f"- [{row['rule']}] {row['title']}\n    {row['terms']}: {row['snippet']}")
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--status", type=click.Choice(["pending", "sent", "dead"]), help="Only alerts in this state.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.pass_context
+def alerts(ctx: click.Context, status: str | None, limit: int) -> None:
+    """List alerts (the outbox), newest first; `alerts retry` sends failed ones again."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from crawler.store import Store
+
+    rows = Store(_config(ctx).database).alerts(status, limit)
+    for row in rows:
+        when = row["sent_at"] or row["next_attempt_at"]
+        error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
+        click.echo(
+            f"{row['id']}  {row['hook']}  {row['status']}  attempts {row['attempts']}  {when}{error}\n"
+            f"  [{row['rules']}] {row['title']}\n  {row['url']}"
+        )
+    click.echo(f"{len(rows)} alert{'s' if len(rows) != 1 else ''}")
+
+
+@alerts.command("retry")
+@click.argument("alert_id", required=False)
+@click.option("--dead", is_flag=True, help="Retry every dead alert.")
+@click.pass_context
+def alerts_retry(ctx: click.Context, alert_id: str | None, dead: bool) -> None:
+    """Make an alert (ALERT_ID) or every --dead one due again; the next crawl or run sends it."""
+    from crawler.store import Store
+
+    if bool(alert_id) == dead:
+        raise click.UsageError("give an ALERT_ID or --dead")
+    count = Store(_config(ctx.parent).database).retry_alerts(alert_id, dead)  # type: ignore[arg-type]
+    if alert_id and not count:
+        raise ConfigError(f"no unsent alert with id {alert_id!r}")
+    click.echo(f"{count} alert{'s' if count != 1 else ''} due again")
+
+
+@cli.group()
+def hooks() -> None:
+    """Alert hooks: check them before you rely on them."""
+
+
+@hooks.command("test")
+@click.argument("name")
+@click.pass_context
+def hooks_test(ctx: click.Context, name: str) -> None:
+    """Send a sample alert through hook NAME and report the outcome (exit 1 if it fails)."""
+    from crawler.errors import HookError
+    from crawler.store import utcnow
+    from jobs.hooks import deliver
+
+    hook = _config(ctx.parent).hook(name)  # type: ignore[arg-type]
+    sample = {
+        "id": f"tw-test-{utcnow()}",
+        "hook": hook.name,
+        "url": "https://example.org/tradewatch-test",
+        "title": "tradewatch test alert: tariffs on steel (sample)",
+        "source": "tradewatch",
+        "published_at": utcnow(),
+        "fetched_at": utcnow(),
+        "lang": "en",
+        "rules": ["test"],
+        "matches": [
+            {"rule": "test", "terms": ["tariffs"], "hits": 1, "snippet": "A sample: tariffs on steel."}
+        ],
+    }
+    try:
+        deliver(hook, [sample])
+    except HookError as error:
+        raise HookError(f"hook {name}: {error}") from None
+    click.echo(f"hook {name}: delivered a sample alert ({sample['id']})")
 
 
 def main() -> None:

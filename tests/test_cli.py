@@ -19,12 +19,19 @@ COMMANDS = sorted(cli.commands)
 
 def test_every_command_has_help_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert COMMANDS == ["check", "crawl", "demo", "matches", "search"]
-    for name in COMMANDS:
-        result = run_cli(name, "--help")
-        assert result.returncode == 0 and f"Usage: tradewatch {name}" in result.stdout
-        assert cli.commands[name].help, name
-        assert f"tradewatch {name}" in readme, f"README does not document `tradewatch {name}`"
+    assert COMMANDS == ["alerts", "check", "crawl", "demo", "hooks", "matches", "search"]
+    names = [(name,) for name in COMMANDS] + [("alerts", "retry"), ("hooks", "test")]
+    for words in names:
+        result = run_cli(*words, "--help")
+        usage = "Usage: tradewatch " + " ".join(words)
+        assert result.returncode == 0 and usage in result.stdout, words
+        command = cli
+        for word in words:
+            command = command.commands[word]
+        assert command.help, words
+        assert f"tradewatch {' '.join(words)}" in readme, (
+            f"README does not document `tradewatch {' '.join(words)}`"
+        )
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,110 @@
+"""The dispatcher: delivers the outbox's due alerts through their hooks, with backoff.
+
+Alerts are rows in the store (written with the matches), so a crash loses none; a
+delivery is recorded as soon as it succeeds, so none is sent twice (barring the instant
+between the receiver's answer and that commit).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from crawler.config import Hook
+from crawler.errors import HookError
+from crawler.store import Store, utcnow
+from jobs.hooks import deliver
+
+logger = logging.getLogger(__name__)
+
+
+def _at(seconds_from_now: float) -> str:
+    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _age(timestamp: str) -> float:
+    then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return (datetime.now(UTC) - then).total_seconds()
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch pass did, per hook."""
+
+    sent: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
+    dead: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def add(self, counter: dict[str, int], hook: str, n: int) -> None:
+        counter[hook] = counter.get(hook, 0) + n
+
+
+def _batches(hook: Hook, alerts: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """One batch per alert, or for a digest hook one batch once its oldest alert has waited a period."""
+    if hook.digest is None:
+        return [[alert] for alert in alerts]
+    if not alerts or _age(min(a["created_at"] for a in alerts)) < hook.digest:
+        return []
+    return [alerts]
+
+
+def dispatch_hook(store: Store, hook: Hook, report: DispatchReport, *, everything: bool = False) -> None:
+    """Deliver ``hook``'s due alerts (every pending one when ``everything``); record each outcome."""
+    pending = store.due_alerts(hook.name, None if everything else utcnow())
+    for batch in _batches(hook, pending):
+        ids = [a["id"] for a in batch]
+        try:
+            deliver(hook, [store.alert_payload(a) for a in batch])
+        except HookError as error:
+            attempts = max(a["attempts"] for a in batch) + 1
+            if attempts >= hook.retry.attempts:
+                store.mark_failed(ids, str(error), None)
+                report.add(report.dead, hook.name, len(ids))
+            else:
+                delay = hook.retry.delay(attempts) * random.uniform(0.9, 1.1)
+                store.mark_failed(ids, str(error), _at(delay))
+                report.add(report.failed, hook.name, len(ids))
+            report.errors[hook.name] = str(error)
+            logger.warning("hook %s: %s", hook.name, error)
+        else:
+            store.mark_sent(ids)
+            report.add(report.sent, hook.name, len(ids))
+
+
+def dispatch_alerts(store: Store, hooks: Sequence[Hook], *, everything: bool = False) -> DispatchReport:
+    """One pass over every hook: deliver what is due. A failing hook never stops the others."""
+    report = DispatchReport()
+    for hook in hooks:
+        dispatch_hook(store, hook, report, everything=everything)
+    return report
+
+
+def deliver_pending(store: Store, hooks: Sequence[Hook], wait: float) -> DispatchReport:
+    """Try every pending alert once now, then retry failures on their backoff for up to ``wait`` seconds.
+
+    Digest hooks send only once their period is over; their alerts otherwise wait for a later run.
+    """
+    total = DispatchReport()
+    deadline = time.monotonic() + wait
+    immediate = [hook.name for hook in hooks if hook.digest is None]
+    everything = True
+    while True:
+        report = dispatch_alerts(store, hooks, everything=everything)
+        everything = False
+        for name in ("sent", "failed", "dead"):
+            for hook, n in getattr(report, name).items():
+                total.add(getattr(total, name), hook, n)
+        total.errors.update(report.errors)
+        due = store.next_attempt_at(immediate) if immediate else None
+        if due is None:
+            return total
+        pause = max(-_age(due), 0.2)
+        if time.monotonic() + pause > deadline:
+            return total
+        time.sleep(pause)

@@ -1,0 +1,153 @@
+"""Alert hooks: small classes registered by their config key, each delivering one message.
+
+A message is one alert, or a digest of several; its payload is JSON (see ``payload_json``).
+A failed delivery raises HookError; the dispatcher records it and retries later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import smtplib
+import ssl
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any
+
+from crawler.config import EmailSettings, Hook
+from crawler.errors import HookError
+
+USER_AGENT = "tradewatch/0.1 (alert hook)"
+
+
+def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> bytes:
+    """The message body: one alert object, or ``{"id", "alerts": [...]}`` for a digest."""
+    if not digest:
+        data: dict[str, Any] = alerts[0]
+    else:
+        ids = "\n".join(a["id"] for a in alerts)
+        data = {"id": "tw-digest-" + hashlib.sha1(ids.encode()).hexdigest()[:24], "alerts": list(alerts)}
+    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def message_id(body: bytes) -> str:
+    """The id of a message, from its payload."""
+    return json.loads(body)["id"]
+
+
+def plain_text(alerts: Sequence[dict[str, Any]]) -> tuple[str, str]:
+    """(subject, body) of a readable message for people: title, source, rules, snippet, link."""
+    if len(alerts) == 1:
+        subject = f"[tradewatch] {alerts[0]['title'] or alerts[0]['url']}"
+    else:
+        subject = f"[tradewatch] {len(alerts)} flagged articles"
+    blocks = []
+    for alert in alerts:
+        lines = [
+            alert["title"] or "(no title)",
+            f"Source: {alert['source']}   Rules: {', '.join(alert['rules'])}",
+        ]
+        if alert.get("published_at"):
+            lines.append(f"Published: {alert['published_at']}")
+        lines += [f"[{m['rule']}] {m['snippet']}" for m in alert["matches"] if m.get("snippet")]
+        lines.append(alert["url"])
+        blocks.append("\n".join(lines))
+    return subject, "\n\n".join(blocks) + "\n"
+
+
+class WebhookHook:
+    """POST the JSON payload to a URL; signed with HMAC-SHA256 when ``secret`` is set."""
+
+    @staticmethod
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Idempotency-Key": message_id(body),
+        }
+        if hook.secret:
+            digest = hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
+            headers["X-Tradewatch-Signature"] = f"sha256={digest}"
+        request = urllib.request.Request(str(hook.target), data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=hook.timeout) as response:
+                response.read(65536)
+        except urllib.error.HTTPError as error:
+            raise HookError(f"HTTP {error.code}") from None
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", error)
+            raise HookError(f"cannot reach {hook.target}: {reason}") from None
+
+
+class CommandHook:
+    """Run a program (argv list, no shell) with the JSON payload on stdin; exit 0 means delivered."""
+
+    @staticmethod
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+        argv = list(hook.target)  # type: ignore[arg-type]
+        try:
+            result = subprocess.run(argv, input=body, capture_output=True, timeout=hook.timeout, check=False)
+        except FileNotFoundError:
+            raise HookError(f"command not found: {argv[0]}") from None
+        except subprocess.TimeoutExpired:
+            raise HookError(f"command timed out after {hook.timeout:g} s") from None
+        except OSError as error:
+            raise HookError(f"cannot run {argv[0]}: {error.strerror}") from None
+        if result.returncode != 0:
+            last = (result.stderr.decode("utf-8", "replace").strip().splitlines() or [""])[-1]
+            raise HookError(f"command exited {result.returncode}" + (f": {last[:200]}" if last else ""))
+
+
+class EmailHook:
+    """Send a plain-text email (SMTP, STARTTLS by default) with the JSON payload attached."""
+
+    @staticmethod
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+        settings: EmailSettings = hook.target  # type: ignore[assignment]
+        subject, text = plain_text(alerts)
+        message = EmailMessage()
+        message["Subject"], message["From"], message["To"] = subject, settings.sender, ", ".join(settings.to)
+        message["Message-ID"] = f"<{message_id(body)}@tradewatch>"
+        message.set_content(text)
+        message.add_attachment(body, maintype="application", subtype="json", filename="alert.json")
+        try:
+            with smtplib.SMTP(settings.host, settings.port, timeout=hook.timeout) as smtp:
+                if settings.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if settings.username:
+                    smtp.login(settings.username, settings.password or "")
+                smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as error:
+            raise HookError(f"SMTP {settings.host}:{settings.port}: {error}") from None
+
+
+class AppriseHook:
+    """Notify any Apprise URL (Slack, Teams, Telegram, ntfy, ...); needs tradewatch[apprise]."""
+
+    @staticmethod
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+        import apprise
+
+        subject, text = plain_text(alerts)
+        notifier = apprise.Apprise()
+        if not notifier.add(str(hook.target)):
+            raise HookError(f"Apprise does not understand {hook.target!r}")
+        if not notifier.notify(title=subject, body=text):
+            raise HookError("Apprise could not deliver the notification")
+
+
+HOOKS: dict[str, Any] = {
+    "webhook": WebhookHook,
+    "command": CommandHook,
+    "email": EmailHook,
+    "apprise": AppriseHook,
+}
+
+
+def deliver(hook: Hook, alerts: Sequence[dict[str, Any]]) -> None:
+    """Deliver ``alerts`` (one, or a digest) through ``hook``; HookError when it fails."""
+    HOOKS[hook.kind].deliver(hook, alerts, payload_json(alerts, digest=hook.digest is not None))
