@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from crawler.config import FetchConfig, Hook, Rule
 from crawler.extract import Analyser
+from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.rules import Match
 from crawler.store import Store
@@ -20,6 +21,7 @@ class CrawlContext:
     hooks: tuple[Hook, ...]
     fetch: FetchConfig
     report: CrawlReport
+    pool: AnalysisPool
     analyser: Analyser = field(init=False)
     # key (normalised URL or feed id) -> the URL of the entry in flight that claimed it
     _claims: dict[str, str] = field(default_factory=dict)

@@ -9,6 +9,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 
 from crawler.config import Config
 from crawler.context import CrawlContext
+from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.settings import scrapy_settings
 from crawler.spiders.sources import SourcesSpider
@@ -26,8 +27,9 @@ def crawl(
     sources = [config.source(name) for name in names] if names else list(config.sources)
     report = CrawlReport.for_sources([s.name for s in sources], on_change)
     store = Store(config.database)
+    pool = AnalysisPool([(r.name, r.node) for r in config.rules], config.fetch.workers)
     try:
-        context = CrawlContext(store, config.rules, config.hooks, config.fetch, report)
+        context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool)
         process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))
         process.crawl(SourcesSpider, context=context, sources=sources)
         # Everything imported so far lives as long as the process: keep it out of the
@@ -39,5 +41,6 @@ def crawl(
         gc.set_threshold(20_000, 50, 100)
         process.start()
     finally:
+        pool.close()
         store.close()
     return report
