@@ -74,6 +74,7 @@ class Source:
     links: str | None = None
     every: float = 900.0
     follow: bool = True
+    cron: str | None = None  # a crontab expression; overrides every
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,9 @@ class Config:
     rules: tuple[Rule, ...]
     hooks: tuple[Hook, ...] = ()
     every: float = 900.0
+    timezone: str = "UTC"
+    stale_after: float = 86400.0
+    max_failures: int = 5
 
     def hook(self, name: str) -> Hook:
         """The hook called ``name``; ConfigError if there is none."""
@@ -235,7 +239,7 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: name: required")
     where = f"{where} ({name}): "
-    _check_keys(where, data, {"name", "feed", "page", "links", "every", "follow"})
+    _check_keys(where, data, {"name", "feed", "page", "links", "every", "cron", "follow"})
     kinds = [k for k in SOURCE_KINDS if k in data]
     if len(kinds) != 1:
         raise ConfigError(f"{where}give exactly one of feed: or page: with its URL")
@@ -252,7 +256,32 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
         _convert(where, "links", links, _css_selector)
     every = _convert(where, "every", data.get("every", defaults["every"]), _interval)
     follow = _convert(where, "follow", data.get("follow", defaults["follow"]), _boolean)
-    return Source(name.strip(), kind, url, links, every, follow)
+    cron = data.get("cron", None if "every" in data else defaults["cron"])
+    if cron is not None:
+        cron = _convert(where, "cron", cron, _crontab)
+    return Source(name.strip(), kind, url, links, every, follow, cron)
+
+
+def _crontab(value: Any) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    text = _text(value)
+    try:
+        CronTrigger.from_crontab(text)
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not a crontab expression such as '*/10 * * * *' ({error})") from None
+    return text
+
+
+def _timezone(value: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = _text(value)
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{text!r} is not a time zone such as UTC or America/Mexico_City") from None
+    return text
 
 
 def _css_selector(value: Any) -> str:
@@ -426,13 +455,20 @@ def _unique(kind: str, names: list[str]) -> None:
 def parse_config(data: Any, path: Path) -> Config:
     """Check a loaded YAML document and build the Config; ConfigError names what is wrong."""
     data = _expand(_mapping("config", data if data is not None else {}), "")
-    _check_keys("", data, {"database", "fetch", "defaults", "sources", "rules", "hooks"})
+    _check_keys(
+        "",
+        data,
+        {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health"},
+    )
     defaults = _mapping("defaults", data.get("defaults") or {})
-    _check_keys("defaults: ", defaults, {"every", "follow"})
+    _check_keys("defaults: ", defaults, {"every", "cron", "follow"})
     defaults = {
         "every": _convert("defaults: ", "every", defaults.get("every", "15m"), _interval),
         "follow": _convert("defaults: ", "follow", defaults.get("follow", True), _boolean),
+        "cron": _convert("defaults: ", "cron", defaults["cron"], _crontab) if "cron" in defaults else None,
     }
+    health = _mapping("health", data.get("health") or {})
+    _check_keys("health: ", health, {"stale_after", "max_failures"})
     database = _convert("", "database", data.get("database", "tradewatch.db"), _text)
     sources_data = data.get("sources") or []
     if not isinstance(sources_data, list):
@@ -457,6 +493,9 @@ def parse_config(data: Any, path: Path) -> Config:
         rules=rules,
         hooks=hooks,
         every=defaults["every"],
+        timezone=_convert("", "timezone", data.get("timezone", "UTC"), _timezone),
+        stale_after=_convert("health: ", "stale_after", health.get("stale_after", "1d"), parse_duration),
+        max_failures=_convert("health: ", "max_failures", health.get("max_failures", 5), _positive_int),
     )
 
 

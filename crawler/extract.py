@@ -156,6 +156,9 @@ _WORKER: Analyser | None = None
 
 def start_worker(rules: Sequence[tuple[str, Node]]) -> None:
     """Process-pool initializer: compile the rules once per worker."""
+    from crawler.lifeline import die_with_parent
+
+    die_with_parent()
     global _WORKER
     _WORKER = Analyser(rules)
     import trafilatura  # noqa: F401  (import once, not on the first page)

@@ -32,7 +32,7 @@ class AnalysisPool:
             # A fresh server process imports trafilatura once and forks the workers from it:
             # no worker inherits the crawler's threads and event loop, none imports twice.
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.extract", "trafilatura"])
+            context.set_forkserver_preload(["crawler.forkserver_init", "crawler.extract", "trafilatura"])
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,

@@ -19,6 +19,7 @@ class SourceReport:
     error: str | None = None
     validators: tuple[str | None, str | None] | None = None
     incomplete: bool = False  # an item of this source could not be stored
+    retry_after: float | None = None  # seconds the server asked us to wait (429/503)
 
     def fail(self, message: str, status: str = "error") -> None:
         """Mark the source's listing as failed."""

@@ -159,6 +159,7 @@ class SourceState:
     etag: str | None = None
     last_modified: str | None = None
     consecutive_failures: int = 0
+    last_run_at: str | None = None
 
 
 class Store:
@@ -367,7 +368,9 @@ class Store:
         if not rows:
             return SourceState(name)
         row = rows[0]
-        return SourceState(name, row["etag"], row["last_modified"], row["consecutive_failures"] or 0)
+        return SourceState(
+            name, row["etag"], row["last_modified"], row["consecutive_failures"] or 0, row["last_run_at"]
+        )
 
     def record_source(
         self,

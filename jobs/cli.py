@@ -221,6 +221,54 @@ def demo(ctx: click.Context, database: str) -> None:
         click.echo(f"- [{row['rule']}] {row['title']}\n    {row['terms']}: {row['snippet']}")
 
 
+@cli.command()
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="One line per event on stderr, as text or JSON.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages too.")
+@click.pass_context
+def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
+    """Run the daemon: crawl each source on its schedule and deliver alerts until stopped.
+
+    For systemd (Type=notify): READY, WATCHDOG and STATUS go to $NOTIFY_SOCKET.
+    SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config file (a bad one is
+    logged and the running one kept).
+    """
+    from jobs.daemon import Daemon
+    from jobs.logs import configure_logging
+
+    configure_logging(log_format, "DEBUG" if verbose else "INFO")
+    daemon = Daemon(Path(ctx.obj["config_path"]))
+    sys.exit(daemon.run())
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show each source's and hook's state; exit 1 when a source needs attention.
+
+    A source needs attention when it has failed health.max_failures times in a row
+    (default 5) or has had no success for longer than health.stale_after (default 1d),
+    so the command can serve as a health check.
+    """
+    from crawler.store import Store
+    from jobs.status import render_status
+
+    config = _config(ctx)
+    store = Store(config.database)
+    try:
+        lines, healthy = render_status(config, store)
+    finally:
+        store.close()
+    click.echo("\n".join(lines))
+    if not healthy:
+        sys.exit(1)
+
+
 @cli.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice(["pending", "sent", "dead"]), help="Only alerts in this state.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)

@@ -94,7 +94,7 @@ CASES = [
     (broken(sources__1__name="ledger"), "sources[2] (ledger): name: duplicate of an earlier source"),
     (
         broken(sources__0__colour="red"),
-        "sources[1] (ledger): colour: unknown key (allowed: every, feed, follow, links, name, page)",
+        "sources[1] (ledger): colour: unknown key (allowed: cron, every, feed, follow, links, name, page)",
     ),
     (
         broken(sources__0__page="https://example.org/"),
@@ -119,7 +119,7 @@ CASES = [
     ),
     (
         broken(schedule="daily"),
-        "schedule: unknown key (allowed: database, defaults, fetch, hooks, rules, sources)",
+        "schedule: unknown key (allowed: database, defaults, fetch, health, hooks, rules, sources, timezone)",
     ),
     (broken(sources="ledger"), "sources: must be a list"),
 ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request, Spider
@@ -29,6 +31,20 @@ def describe_failure(failure: Failure) -> str:
         return f"HTTP {error.response.status}"
     message = str(error) or type(error).__name__
     return message.splitlines()[0][:300]
+
+
+def retry_after(value: bytes | None) -> float | None:
+    """Seconds in a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -105,7 +121,10 @@ class SourcesSpider(Spider):
         source = failure.request.cb_kwargs["source"]
         message = describe_failure(failure)
         status = str(failure.value.response.status) if isinstance(failure.value, HttpError) else "error"
-        self.context.report.of(source.name).fail(message, status)
+        report = self.context.report.of(source.name)
+        report.fail(message, status)
+        if isinstance(failure.value, HttpError) and failure.value.response.status in (429, 503):
+            report.retry_after = retry_after(failure.value.response.headers.get("Retry-After"))
         logger.warning("source %s: %s", source.name, message)
         self.context.report.changed()
 

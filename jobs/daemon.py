@@ -1,0 +1,249 @@
+"""``tradewatch run``: the long-lived daemon.
+
+One asyncio loop (Twisted's asyncio reactor) carries Scrapy's AsyncCrawlerRunner and an
+APScheduler AsyncIOScheduler: each source crawls on its own interval or cron schedule,
+failing sources back off, and a dispatcher delivers the outbox's due alerts. Extraction
+stays in the analysis pool's worker processes; alert delivery (blocking I/O) runs in a
+thread with its own database connection. systemd is told READY, WATCHDOG, STATUS and
+STOPPING; SIGTERM/SIGINT stop cleanly, SIGHUP reloads config.yaml.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from crawler.config import Config, Source, load_config
+from crawler.errors import ConfigError
+from crawler.store import Store
+
+logger = logging.getLogger("tradewatch.daemon")
+
+BACKOFF_CAP = 6 * 3600.0  # a failing source is still tried at least this often
+DISPATCH_EVERY = 1.0  # seconds between looks at the outbox
+STOP_TIMEOUT = 10.0  # seconds a running crawl gets to finish on SIGTERM
+
+
+def backoff_delay(source: Source, failures: int, retry_after: float | None) -> float:
+    """How long a source that failed ``failures`` times in a row waits before its next try."""
+    delay = min(source.every * 2 ** (failures - 1), max(BACKOFF_CAP, source.every))
+    return max(delay, retry_after or 0.0)
+
+
+class Daemon:
+    """Schedules crawls and alert delivery until told to stop."""
+
+    def __init__(self, config_path: Path) -> None:
+        from jobs.systemd import Notifier
+
+        self.config_path = config_path
+        self.config: Config = load_config(config_path)
+        self.notifier = Notifier()
+        self.exit_code = 0
+        self._dispatch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch")
+        self._dispatch_store = threading.local()
+        self._crawls: set[asyncio.Task] = set()
+        self._last = "starting"
+        self._stopping = False
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def run(self) -> int:
+        """Run until SIGTERM or SIGINT; return the exit code."""
+        from scrapy.utils.reactor import install_reactor
+
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+        from twisted.internet import reactor
+
+        self.loop = asyncio.get_event_loop()
+        self.loop.call_soon(lambda: asyncio.ensure_future(self._start()))
+        reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+        return self.exit_code
+
+    async def _start(self) -> None:
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from scrapy.crawler import AsyncCrawlerRunner
+
+        from crawler.pool import AnalysisPool
+        from crawler.settings import scrapy_settings
+
+        self.store = Store(self.config.database)
+        self.pool = AnalysisPool([(r.name, r.node) for r in self.config.rules], self.config.fetch.workers)
+        self.runner = AsyncCrawlerRunner(scrapy_settings(self.config.fetch, "WARNING"))
+        self.scheduler = AsyncIOScheduler(event_loop=self.loop, timezone=UTC)
+        self._schedule_sources()
+        self.scheduler.add_job(
+            self._dispatch, "interval", seconds=DISPATCH_EVERY, id="dispatch", max_instances=1, coalesce=True
+        )
+        self.scheduler.start()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.loop.add_signal_handler(signum, lambda: asyncio.ensure_future(self.stop()))
+        self.loop.add_signal_handler(signal.SIGHUP, self.reload)
+        if self.notifier.watchdog_interval:
+            self._watchdog()
+        status = f"{len(self.config.sources)} sources scheduled, {len(self.config.hooks)} hooks"
+        logger.info("started: %s", status, extra={"event": "started"})
+        self.notifier.ready(status)
+
+    def _watchdog(self) -> None:
+        # Sent from the loop itself: a stuck loop stops the pings and systemd restarts us.
+        self.notifier.watchdog()
+        self.loop.call_later(self.notifier.watchdog_interval, self._watchdog)
+
+    async def stop(self) -> None:
+        """Stop scheduling, let running crawls finish (or cancel them), flush, exit 0."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.notifier.stopping()
+        logger.info("stopping", extra={"event": "stopping"})
+        self.scheduler.shutdown(wait=False)
+        if self._crawls:
+            _, running = await asyncio.wait(self._crawls, timeout=STOP_TIMEOUT)
+            if running:
+                await self.runner.stop()
+                await asyncio.wait(running, timeout=STOP_TIMEOUT)
+        await self.loop.run_in_executor(self._dispatch_thread, self._close_dispatch_store)
+        self._dispatch_thread.shutdown(wait=True)
+        await asyncio.to_thread(self.pool.close)
+        self.store.close()
+        logger.info("stopped", extra={"event": "stopped"})
+        from twisted.internet import reactor
+
+        reactor.stop()  # type: ignore[attr-defined]
+
+    def reload(self) -> None:
+        """SIGHUP: load config.yaml again; a bad one is logged and the running one kept."""
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as error:
+            logger.error("reload refused, keeping the running config: %s", error, extra={"event": "reload"})
+            return
+        if config.database != self.config.database:
+            logger.error("reload refused: database cannot change while running", extra={"event": "reload"})
+            return
+        if config.rules != self.config.rules or config.fetch != self.config.fetch:
+            from crawler.pool import AnalysisPool
+
+            old, self.pool = (
+                self.pool,
+                AnalysisPool([(r.name, r.node) for r in config.rules], config.fetch.workers),
+            )
+            self.loop.run_in_executor(None, old.close)
+        self.config = config
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("source:"):
+                job.remove()
+        self._schedule_sources()
+        logger.info("reloaded: %d sources", len(config.sources), extra={"event": "reload"})
+        self.notifier.status(f"reloaded: {len(config.sources)} sources scheduled")
+
+    # -- crawling --------------------------------------------------------------
+
+    def _trigger(self, source: Source):
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        zone = ZoneInfo(self.config.timezone)
+        if source.cron:
+            return CronTrigger.from_crontab(source.cron, timezone=zone)
+        return IntervalTrigger(seconds=source.every, jitter=min(source.every * 0.1, 60), timezone=zone)
+
+    def _schedule_sources(self) -> None:
+        now = datetime.now(UTC)
+        for index, source in enumerate(self.config.sources):
+            state = self.store.source_state(source.name)
+            first = now + timedelta(seconds=0.2 * index)  # stagger the first crawls a little
+            if state.last_run_at and not source.cron:
+                due = datetime.fromisoformat(state.last_run_at.replace("Z", "+00:00")) + timedelta(
+                    seconds=source.every
+                )
+                first = max(first, due)
+            self.scheduler.add_job(
+                self._crawl,
+                self._trigger(source),
+                args=[source.name],
+                id=f"source:{source.name}",
+                name=source.name,
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(int(source.every), 60),
+                next_run_time=None if source.cron else first,
+                replace_existing=True,
+            )
+
+    async def _crawl(self, name: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._crawls.add(task)
+        try:
+            await self._crawl_source(self.config.source(name))
+        except Exception:
+            logger.exception("crawl of %s failed", name, extra={"event": "crawl", "source": name})
+        finally:
+            self._crawls.discard(task)
+
+    async def _crawl_source(self, source: Source) -> None:
+        from crawler.context import CrawlContext
+        from crawler.report import CrawlReport
+        from crawler.spiders.sources import SourcesSpider
+
+        report = CrawlReport.for_sources([source.name])
+        context = CrawlContext(
+            self.store, self.config.rules, self.config.hooks, self.config.fetch, report, self.pool
+        )
+        await self.runner.crawl(SourcesSpider, context=context, sources=[source])
+        r = report.of(source.name)
+        self._last = f"{source.name}: {r.new} new, {r.flagged} flagged"
+        logger.info(
+            "crawl %s: %d new, %d duplicate, %d flagged, %d errors, status %s%s",
+            source.name, r.new, r.duplicate, r.flagged, r.errors, r.status,
+            f" ({r.error})" if r.error else "",
+            extra={"event": "crawl", "source": source.name, "new": r.new, "duplicate": r.duplicate,
+                   "flagged": r.flagged, "errors": r.errors, "status": r.status, "error": r.error},
+        )  # fmt: skip
+        if r.error is not None:
+            self._back_off(source, r.retry_after)
+        self.notifier.status(f"last crawl {self._last}")
+        if r.flagged and not self._stopping:
+            await self._dispatch()
+
+    def _back_off(self, source: Source, retry_after: float | None) -> None:
+        failures = self.store.source_state(source.name).consecutive_failures
+        delay = backoff_delay(source, failures, retry_after)
+        job = self.scheduler.get_job(f"source:{source.name}")
+        if job is not None and not source.cron:
+            job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
+        logger.info(
+            "source %s failed %d times in a row: next try in %.0f s",
+            source.name, failures, delay,
+            extra={"event": "backoff", "source": source.name, "failures": failures, "delay": delay},
+        )  # fmt: skip
+
+    # -- alerts ------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        if self.config.hooks and not self._stopping:
+            await self.loop.run_in_executor(self._dispatch_thread, self._dispatch_sync, self.config)
+
+    def _dispatch_sync(self, config: Config) -> None:
+        from jobs.dispatch import dispatch_alerts
+
+        store = getattr(self._dispatch_store, "store", None)
+        if store is None:
+            store = self._dispatch_store.store = Store(config.database)
+        report = dispatch_alerts(store, config.hooks)
+        for hook, n in report.sent.items():
+            logger.info("hook %s: %d sent", hook, n, extra={"event": "sent", "hook": hook, "count": n})
+
+    def _close_dispatch_store(self) -> None:
+        store = getattr(self._dispatch_store, "store", None)
+        if store is not None:
+            store.close()
+            self._dispatch_store.store = None

@@ -1,0 +1,107 @@
+"""Health: each source's and hook's state, and whether anything needs a person's attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from crawler.config import Config
+from crawler.store import Store
+
+
+def _parse(timestamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")) if timestamp else None
+
+
+def _short(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """One source's row in ``tradewatch status``."""
+
+    name: str
+    last_run: datetime | None
+    last_ok: datetime | None
+    new_24h: int
+    failures: int
+    error: str | None
+    next_run: datetime | None
+    problem: str | None  # why it is unhealthy, or None
+
+
+def next_run(config: Config, source_name: str, last_run: datetime | None) -> datetime | None:
+    """When the daemon will next crawl the source (jitter and backoff aside)."""
+    source = config.source(source_name)
+    now = datetime.now(UTC)
+    if source.cron:
+        from zoneinfo import ZoneInfo
+
+        from apscheduler.triggers.cron import CronTrigger
+
+        trigger = CronTrigger.from_crontab(source.cron, timezone=ZoneInfo(config.timezone))
+        return trigger.get_next_fire_time(None, now)
+    if last_run is None:
+        return now
+    return last_run + timedelta(seconds=source.every)
+
+
+def source_health(config: Config, store: Store) -> list[SourceHealth]:
+    """The health of every configured source."""
+    rows = {row["name"]: row for row in store.db.query("SELECT * FROM sources")}
+    since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    counts = dict(
+        store.db.execute("SELECT source, count(*) FROM articles WHERE fetched_at >= ? GROUP BY 1", [since])
+    )
+    result = []
+    for source in config.sources:
+        row: dict[str, Any] = rows.get(source.name, {})
+        last_run, last_ok = _parse(row.get("last_run_at")), _parse(row.get("last_ok_at"))
+        failures = row.get("consecutive_failures") or 0
+        problem = None
+        if failures >= config.max_failures:
+            problem = f"failed {failures} times in a row"
+        elif last_ok and (datetime.now(UTC) - last_ok).total_seconds() > config.stale_after:
+            problem = f"no success since {_short(last_ok)}"
+        result.append(
+            SourceHealth(
+                source.name,
+                last_run,
+                last_ok,
+                counts.get(source.name, 0),
+                failures,
+                row.get("last_error"),
+                next_run(config, source.name, last_run),
+                problem,
+            )
+        )
+    return result
+
+
+def render_status(config: Config, store: Store) -> tuple[list[str], bool]:
+    """The lines of ``tradewatch status`` and whether everything is healthy."""
+    health = source_health(config, store)
+    width = max([len(h.name) for h in health] + [6])
+    lines = [
+        f"{'source':<{width}}  {'last run':<16}  {'last success':<16}  {'new 24h':>7}  {'fails':>5}  next run"
+    ]
+    for h in health:
+        lines.append(
+            f"{h.name:<{width}}  {_short(h.last_run):<16}  {_short(h.last_ok):<16}  {h.new_24h:>7}  "
+            f"{h.failures:>5}  {_short(h.next_run)}" + (f"  {h.error}" if h.error else "")
+        )
+    if config.hooks:
+        counts = store.alert_counts()
+        width = max([len(hook.name) for hook in config.hooks] + [4])
+        lines.append("")
+        lines.append(f"{'hook':<{width}}  {'pending':>7}  {'sent':>6}  {'dead':>5}")
+        for hook in config.hooks:
+            pending, sent, dead = (counts.get(hook.name, {}).get(s, 0) for s in ("pending", "sent", "dead"))
+            lines.append(f"{hook.name:<{width}}  {pending:>7}  {sent:>6}  {dead:>5}")
+    problems = [f"{h.name}: {h.problem}" for h in health if h.problem]
+    if problems:
+        lines.append("")
+        lines += [f"UNHEALTHY {p}" for p in problems]
+    return lines, not problems

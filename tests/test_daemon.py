@@ -1,0 +1,187 @@
+"""The daemon as a real subprocess: schedules, systemd notifications, signals, kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from crawler.config import Source
+from jobs.daemon import backoff_delay
+from jobs.siteserver import Resource, SiteServer
+from tests.conftest import query, write_config
+from tests.test_alerts import Receiver
+from tests.test_crawl import SOURCES, sources_at
+
+
+class Daemon:
+    """``tradewatch run`` in a subprocess, with a fake $NOTIFY_SOCKET."""
+
+    def __init__(self, config: Path, watchdog_usec: int = 400_000) -> None:
+        self.socket_path = config.parent / "notify.sock"
+        self.socket_path.unlink(missing_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.socket_path))
+        self.sock.settimeout(0.1)
+        self.messages: list[str] = []
+        env = {**os.environ, "NOTIFY_SOCKET": str(self.socket_path), "WATCHDOG_USEC": str(watchdog_usec)}
+        self.log = config.parent / "daemon.log"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jobs.cli", "--config", str(config), "run"],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+            env=env,
+            cwd=config.parent,
+        )
+
+    def read(self) -> None:
+        while True:
+            try:
+                self.messages.extend(self.sock.recv(4096).decode().splitlines())
+            except TimeoutError:
+                return
+
+    def wait_for(self, check, timeout: float = 40) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.read()
+            if check():
+                return
+            assert self.process.poll() is None, self.log.read_text()
+            time.sleep(0.1)
+        raise AssertionError(f"timed out; log:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        code = self.process.wait(timeout=20)
+        self.read()
+        self.sock.close()
+        return code
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        self.sock.close()
+
+
+def test_backoff_doubles_is_capped_and_honours_retry_after():
+    source = Source("s", "feed", "http://x/", every=60)
+    assert [backoff_delay(source, n, None) for n in (1, 2, 3)] == [60, 120, 240]
+    assert backoff_delay(source, 30, None) == 6 * 3600
+    assert backoff_delay(source, 1, 900) == 900
+
+
+def test_daemon_crawls_on_schedule_notifies_systemd_and_stops_cleanly(site, tmp_path):
+    receiver = Receiver()
+    try:
+        sources = [dict(s, every="1s") for s in sources_at(site.url, SOURCES[:1])]
+        config = write_config(
+            tmp_path / "config.yaml", sources, hooks=[{"name": "desk", "webhook": receiver.url}]
+        )
+        daemon = Daemon(config)
+        db = tmp_path / "tradewatch.db"
+        daemon.wait_for(lambda: "READY=1" in daemon.messages)
+        flagged = lambda: db.exists() and query(db, "SELECT count(*) AS n FROM alerts")[0]["n"]  # noqa: E731
+        daemon.wait_for(lambda: flagged() and len(receiver.posts) == flagged())
+        daemon.wait_for(
+            lambda: query(db, "SELECT count(*) AS n FROM sources WHERE last_status = '304'")[0]["n"]
+        )
+        daemon.wait_for(lambda: daemon.messages.count("WATCHDOG=1") >= 3)
+        assert any(m.startswith("STATUS=last crawl ledger:") for m in daemon.messages)
+        assert daemon.stop() == 0
+        assert "STOPPING=1" in daemon.messages
+        assert len(receiver.posts) == flagged()  # one post per alert, however many crawls ran
+        assert "Traceback" not in daemon.log.read_text()
+    finally:
+        receiver.close()
+
+
+def test_sighup_reloads_and_a_bad_config_keeps_the_running_one(site, tmp_path):
+    config = write_config(
+        tmp_path / "config.yaml", [dict(s, every="1s") for s in sources_at(site.url, SOURCES[:1])]
+    )
+    daemon = Daemon(config)
+    try:
+        daemon.wait_for(lambda: "READY=1" in daemon.messages)
+        good = config.read_text()
+        config.write_text(good.replace("sources:", "sources: [oops"))
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for(lambda: "reload refused, keeping the running config" in daemon.log.read_text())
+        write_config(config, [dict(s, every="1s") for s in sources_at(site.url, SOURCES[:2])])
+        daemon.process.send_signal(signal.SIGHUP)
+        daemon.wait_for(lambda: "reloaded: 2 sources" in daemon.log.read_text())
+        db = tmp_path / "tradewatch.db"
+        daemon.wait_for(
+            lambda: query(db, "SELECT count(*) AS n FROM sources WHERE name = 'wire'")[0]["n"] == 1
+        )
+    finally:
+        assert daemon.stop() == 0
+
+
+def test_kill_9_and_restart_loses_no_alert_and_repeats_none(site, tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sources = [dict(s, every="1h") for s in sources_at(site.url, SOURCES[:1])]
+    hooks = [
+        {"name": "desk", "webhook": f"http://127.0.0.1:{port}/hook", "retry": {"first": "500ms", "max": "1s"}}
+    ]
+    config = write_config(tmp_path / "config.yaml", sources, hooks=hooks)
+    db = tmp_path / "tradewatch.db"
+    daemon = Daemon(config)
+    daemon.wait_for(
+        lambda: db.exists() and query(db, "SELECT count(*) AS n FROM alerts WHERE attempts > 0")[0]["n"]
+    )
+    daemon.kill()  # kill -9 while alerts are owed and the hook is down
+    owed = query(db, "SELECT id FROM alerts WHERE status = 'pending'")
+    assert owed
+    receiver = Receiver()
+    try:
+        hooks[0]["webhook"] = receiver.url
+        write_config(config, sources, hooks=hooks)
+        daemon = Daemon(config)
+        posted = lambda: {p[0]["Idempotency-Key"] for p in receiver.posts}  # noqa: E731
+        daemon.wait_for(lambda: {r["id"] for r in owed} <= posted())
+        daemon.kill()  # and again, once what was owed is sent
+        daemon = Daemon(config)
+        daemon.wait_for(lambda: "READY=1" in daemon.messages)
+        # The killed crawls may have left articles to find: wait until every alert is sent.
+        daemon.wait_for(lambda: not query(db, "SELECT id FROM alerts WHERE status != 'sent'"))
+        time.sleep(2)
+        assert daemon.stop() == 0
+    finally:
+        receiver.close()
+    ids = [p[0]["Idempotency-Key"] for p in receiver.posts]
+    assert len(ids) == len(set(ids)), "an alert was sent twice"
+    assert set(ids) == {r["id"] for r in query(db, "SELECT id FROM alerts")}
+
+
+def test_retry_after_is_honoured(tmp_path):
+    resources = {"/feed.xml": Resource(b"busy", status=503, headers={"Retry-After": "120"}, validators=False)}
+    with SiteServer(resources) as server:
+        config = write_config(
+            tmp_path / "config.yaml", [{"name": "busy", "feed": f"{server.url}/feed.xml", "every": "1s"}]
+        )
+        daemon = Daemon(config)
+        try:
+            daemon.wait_for(
+                lambda: "source busy failed 1 times in a row: next try in 120 s" in daemon.log.read_text()
+            )
+            time.sleep(2)
+            assert server.requests["/feed.xml"] == 1
+        finally:
+            assert daemon.stop() == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT])
+def test_sigint_also_stops_cleanly(tmp_path, signum):
+    config = write_config(tmp_path / "config.yaml", [])
+    daemon = Daemon(config)
+    daemon.wait_for(lambda: "READY=1" in daemon.messages)
+    assert daemon.stop(signum) == 0
