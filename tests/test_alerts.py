@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import socket
 import sqlite3
+import subprocess
 import sys
 import threading
 from email import message_from_bytes
@@ -238,19 +240,37 @@ def test_hook_config_errors(tmp_path):
     result = run_cli("check", config=config)
     assert result.returncode == 2
     assert result.stderr == "Error: hooks[1] (x): secret: environment variable NOPE_UNSET is not set\n"
-    try:
-        import apprise  # noqa: F401
-    except ImportError:
-        config = write_config(
-            tmp_path / "config.yaml", [], hooks=[{"name": "chat", "apprise": "ntfy://topic"}]
-        )
-        result = run_cli("check", config=config)
-        assert result.stderr == (
-            "Error: hooks[1] (chat): apprise: the apprise hook needs the optional extra: "
-            "pip install 'tradewatch[apprise]'\n"
-        )
+    # Without the optional extra (an apprise module that cannot be imported stands in for it):
+    blocker = tmp_path / "no-apprise"
+    blocker.mkdir()
+    (blocker / "apprise.py").write_text("raise ImportError('No module named apprise')\n")
+    config = write_config(tmp_path / "config.yaml", [], hooks=[{"name": "chat", "apprise": "ntfy://topic"}])
+    env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "--config", str(config), "check"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        "Error: hooks[1] (chat): apprise: the apprise hook needs the optional extra: "
+        "pip install 'tradewatch[apprise]'\n"
+    )
 
 
 def test_readme_documents_the_alerts_table():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert "### `alerts`" in readme
+
+
+def test_apprise_hook_delivers_through_an_apprise_url(site, receiver, tmp_path):
+    pytest.importorskip("apprise")
+    target = receiver.url.replace("http://", "json://")  # Apprise's JSON-over-HTTP notifier
+    hooks = [{"name": "chat", "apprise": target, "rules": ["usmca"]}]
+    config = write_config(tmp_path / "config.yaml", sources_at(site.url, SOURCES[:1]), hooks=hooks)
+    result = run_cli("crawl", config=config)
+    assert "hook chat: 1 sent, 0 pending, 0 dead" in result.stdout, result.stdout + result.stderr
+    (headers, body) = receiver.posts[0]
+    message = json.loads(body)
+    assert message["title"].startswith("[tradewatch] ") and "Rules: usmca" in message["message"]
