@@ -274,3 +274,74 @@ def test_apprise_hook_delivers_through_an_apprise_url(site, receiver, tmp_path):
     (headers, body) = receiver.posts[0]
     message = json.loads(body)
     assert message["title"].startswith("[tradewatch] ") and "Rules: usmca" in message["message"]
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (no network, no openssl binary)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def test_email_hook_uses_starttls(tmp_path, monkeypatch):
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    mailbox = Mailbox()
+    controller = Controller(
+        mailbox, hostname="127.0.0.1", port=free_port(), tls_context=server_tls, require_starttls=True
+    )
+    controller.start()
+    try:
+        email = {
+            "to": "desk@example.org",
+            "from": "tw@example.org",
+            "host": "127.0.0.1",
+            "port": controller.port,
+        }
+        config = write_config(tmp_path / "config.yaml", [], hooks=[{"name": "mail", "email": email}])
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test's certificate only
+        result = run_cli("hooks", "test", "mail", config=config)
+        assert result.returncode == 0, result.stderr
+        monkeypatch.delenv("SSL_CERT_FILE")
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
+        untrusted = run_cli("hooks", "test", "mail", config=config)
+        assert untrusted.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+    finally:
+        controller.stop()
+    (raw,) = mailbox.messages
+    assert (
+        message_from_bytes(raw)["Subject"] == "[tradewatch] tradewatch test alert: tariffs on steel (sample)"
+    )
