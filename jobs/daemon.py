@@ -27,7 +27,8 @@ logger = logging.getLogger("tradewatch.daemon")
 
 BACKOFF_CAP = 6 * 3600.0  # a failing source is still tried at least this often
 DISPATCH_EVERY = 1.0  # seconds between looks at the outbox
-STOP_TIMEOUT = 10.0  # seconds a running crawl gets to finish on SIGTERM
+STOP_GRACE = 6.0  # seconds a running crawl gets to finish on SIGTERM...
+STOP_CANCEL = 2.0  # ...then to close once Scrapy is told to stop, before its task is cancelled
 
 
 def backoff_delay(source: Source, failures: int, retry_after: float | None) -> float:
@@ -103,12 +104,21 @@ class Daemon:
         self._stopping = True
         self.notifier.stopping()
         logger.info("stopping", extra={"event": "stopping"})
-        self.scheduler.shutdown(wait=False)
+        # Pause, not shut down: shutting down APScheduler's asyncio executor cancels the
+        # running crawl tasks outright, skipping Scrapy's orderly close.
+        self.scheduler.pause()
         if self._crawls:
-            _, running = await asyncio.wait(self._crawls, timeout=STOP_TIMEOUT)
+            _, running = await asyncio.wait(self._crawls, timeout=STOP_GRACE)
             if running:
-                await self.runner.stop()
-                await asyncio.wait(running, timeout=STOP_TIMEOUT)
+                # Safe to cut short: each article commits alone, and a source's ETag is kept
+                # only after a finished crawl, so what was not stored is fetched next time.
+                logger.info("cancelling %d running crawls", len(running), extra={"event": "stopping"})
+                stopping = asyncio.ensure_future(self.runner.stop())
+                _, running = await asyncio.wait(running, timeout=STOP_CANCEL)
+                for task in running:
+                    task.cancel()
+                await asyncio.wait([stopping, *running], timeout=1.0)
+        self.scheduler.shutdown(wait=False)
         await self.loop.run_in_executor(self._dispatch_thread, self._close_dispatch_store)
         self._dispatch_thread.shutdown(wait=True)
         await asyncio.to_thread(self.pool.close)

@@ -25,11 +25,13 @@ class Notifier:
         if self.address is None:
             return
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # Never block the event loop on a listener that does not read: drop the message.
+            sock.setblocking(False)
             try:
                 sock.connect(self.address)
-                sock.sendall("\n".join(messages).encode())
+                sock.send("\n".join(messages).encode())
             except OSError:
-                pass  # systemd went away: nothing to tell
+                pass  # systemd went away, or its queue is full: nothing more to tell
 
     def ready(self, status: str) -> None:
         self.notify("READY=1", f"STATUS={status}")

@@ -45,6 +45,7 @@ def fixture_site() -> dict[str, Resource]:
             "Sheinbaum answers Washington on tariffs (AMP)",
             paragraphs("President Claudia Sheinbaum said Mexico would answer the new tariffs calmly."),
             canonical="/news/sheinbaum-tariffs",
+            author="Ana Ruiz",  # AMP copies carry the same metadata; either copy may be read first
         ).encode()
     )
     r["/go/steel"] = Resource(location="/news/steel-duties", status=301)

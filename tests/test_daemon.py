@@ -14,6 +14,7 @@ import pytest
 
 from crawler.config import Source
 from jobs.daemon import backoff_delay
+from jobs.pages import rss_xml
 from jobs.siteserver import Resource, SiteServer
 from tests.conftest import query, write_config
 from tests.test_alerts import Receiver
@@ -189,3 +190,23 @@ def test_sigint_also_stops_cleanly(tmp_path, signum):
     daemon = Daemon(config)
     daemon.wait_for(lambda: "READY=1" in daemon.messages)
     assert daemon.stop(signum) == 0
+
+
+def test_sigterm_during_a_hung_crawl_stops_within_10_seconds(tmp_path):
+    feed = rss_xml("F", "/", [{"title": "x", "link": "/slow"}]).encode()
+    resources = {
+        "/feed.xml": Resource(feed, "application/rss+xml"),
+        "/slow": Resource(b"<html></html>", delay=60),
+    }
+    with SiteServer(resources) as server:
+        config = write_config(
+            tmp_path / "config.yaml",
+            [{"name": "slow", "feed": f"{server.url}/feed.xml", "every": "1h"}],
+            fetch={"timeout": "2m", "retries": 0, "workers": 1},
+        )
+        daemon = Daemon(config)
+        daemon.wait_for(lambda: server.requests["/slow"] == 1)
+        started = time.monotonic()
+        assert daemon.stop() == 0
+        assert time.monotonic() - started < 12
+        assert "cancelling 1 running crawls" in daemon.log.read_text()

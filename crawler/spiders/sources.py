@@ -163,6 +163,9 @@ class SourcesSpider(Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
         """Keep an article whose page cannot be fetched, from the listing's own words."""
+        engine = self.crawler.engine
+        if engine is not None and not engine.running:
+            return  # cancelled by a shutdown: not stored, so fetched again on the next run
         entry = failure.request.cb_kwargs["entry"]
         yield ArticleItem(entry, fetch_error=describe_failure(failure))
 
