@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable, Sequence
 
 from scrapy.crawler import AsyncCrawlerProcess
@@ -31,6 +32,11 @@ def crawl(
     try:
         context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool)
         process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))
+        if log_level not in ("DEBUG", "INFO"):
+            # Download failures are recorded per source and reported once by tradewatch,
+            # not with Scrapy's tracebacks.
+            for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
         process.crawl(SourcesSpider, context=context, sources=sources)
         # Everything imported so far lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise walk it again and again; and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import socket
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,17 @@ def test_the_fixture_site_serves_what_the_tests_expect():
     site = fixture_site()
     assert site["/go/steel"].location == "/news/steel-duties"
     assert b"charset" not in site["/noticias/header-latin1"].body.split(b"</head>")[0]
+
+
+def test_an_unreachable_source_is_reported_in_one_line(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(
+        tmp_path / "config.yaml", [{"name": "down", "feed": f"http://127.0.0.1:{port}/feed"}]
+    )
+    result = run_cli("crawl", config=config)
+    assert result.returncode == 0
+    assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
+    assert "source down: Connection was refused" in result.stderr
+    assert "error: Connection was refused" in result.stdout
