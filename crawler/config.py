@@ -148,19 +148,29 @@ class Config:
 
     def hook(self, name: str) -> Hook:
         """The hook called ``name``; ConfigError if there is none."""
-        for hook in self.hooks:
-            if hook.name == name:
-                return hook
-        known = ", ".join(h.name for h in self.hooks) or "none"
-        raise ConfigError(f"no hook named {name!r} (known: {known})")
+        return _by_name("hook", self.hooks, name)
 
     def source(self, name: str) -> Source:
         """The source called ``name``; ConfigError if there is none."""
-        for source in self.sources:
-            if source.name == name:
-                return source
-        known = ", ".join(s.name for s in self.sources) or "none"
-        raise ConfigError(f"no source named {name!r} (known: {known})")
+        return _by_name("source", self.sources, name)
+
+
+def _by_name(kind: str, items: tuple[Any, ...], name: str) -> Any:
+    for item in items:
+        if item.name == name:
+            return item
+    known = ", ".join(item.name for item in items) or "none"
+    raise ConfigError(f"no {kind} named {name!r} (known: {known})")
+
+
+def _named(kind: str, index: int, data: Any) -> tuple[Mapping[str, Any], str, str]:
+    """A list item that must be a mapping with a name: (item, name, where for its errors)."""
+    where = f"{kind}[{index}]"
+    data = _mapping(where, data)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: name: required")
+    return data, name.strip(), f"{where} ({name}): "
 
 
 def _check_keys(where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
@@ -233,12 +243,7 @@ def _parse_fetch(data: Any) -> FetchConfig:
 
 
 def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
-    where = f"sources[{index}]"
-    data = _mapping(where, data)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}: name: required")
-    where = f"{where} ({name}): "
+    data, name, where = _named("sources", index, data)
     _check_keys(where, data, {"name", "feed", "page", "links", "every", "cron", "follow"})
     kinds = [k for k in SOURCE_KINDS if k in data]
     if len(kinds) != 1:
@@ -259,7 +264,7 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
     cron = data.get("cron", None if "every" in data else defaults["cron"])
     if cron is not None:
         cron = _convert(where, "cron", cron, _crontab)
-    return Source(name.strip(), kind, url, links, every, follow, cron)
+    return Source(name, kind, url, links, every, follow, cron)
 
 
 def _crontab(value: Any) -> str:
@@ -295,12 +300,7 @@ def _css_selector(value: Any) -> str:
 
 
 def _parse_rule(index: int, data: Any) -> Rule:
-    where = f"rules[{index}]"
-    data = _mapping(where, data)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}: name: required")
-    where = f"{where} ({name}): "
+    data, name, where = _named("rules", index, data)
     _check_keys(where, data, {"name", "terms", "query"})
     if ("terms" in data) == ("query" in data):
         raise ConfigError(f"{where}give exactly one of terms: or query:")
@@ -410,12 +410,7 @@ def _retry(value: Any) -> RetryPolicy:
 
 
 def _parse_hook(index: int, data: Any, rule_names: set[str]) -> Hook:
-    where = f"hooks[{index}]"
-    data = _mapping(where, data)
-    name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"{where}: name: required")
-    where = f"{where} ({name}): "
+    data, name, where = _named("hooks", index, data)
     _check_keys(where, data, {"name", *HOOK_KINDS, "rules", "secret", "timeout", "digest", "retry"})
     kinds = [k for k in HOOK_KINDS if k in data]
     if len(kinds) != 1:
@@ -433,7 +428,7 @@ def _parse_hook(index: int, data: Any, rule_names: set[str]) -> Hook:
     if "secret" in data and kind != "webhook":
         raise ConfigError(f"{where}secret: only webhook hooks sign their posts")
     return Hook(
-        name=name.strip(),
+        name=name,
         kind=kind,
         target=target,
         rules=rules,
