@@ -216,6 +216,12 @@ def _text(value: Any) -> str:
     return value
 
 
+def _term(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"{value!r} is not a term (a word, a phrase or a prefix*)")
+    return _text(str(value))
+
+
 def _interval(value: Any) -> float:
     seconds = parse_duration(value)
     if seconds < 1:
@@ -311,7 +317,7 @@ def _parse_rule(index: int, data: Any) -> Rule:
         terms = data["terms"]
         if not isinstance(terms, list) or not terms:
             raise ConfigError(f"{where}terms: must be a non-empty list")
-        terms = tuple(_convert(where, "terms", str(t), _text) for t in terms)
+        terms = tuple(_convert(where, "terms", t, _term) for t in terms)
         return Rule(name, terms_query(terms), terms=terms)
     except QueryError as error:
         key = "query" if "query" in data else "terms"
@@ -402,11 +408,13 @@ def _retry(value: Any) -> RetryPolicy:
     if unknown:
         raise ValueError(f"{unknown[0]}: unknown key (allowed: attempts, first, max)")
     defaults = RetryPolicy()
-    return RetryPolicy(
-        first=parse_duration(value.get("first", defaults.first)),
-        max=parse_duration(value.get("max", defaults.max)),
-        attempts=_positive_int(value.get("attempts", defaults.attempts)),
-    )
+    converted = {}
+    for key, convert in (("first", parse_duration), ("max", parse_duration), ("attempts", _positive_int)):
+        try:
+            converted[key] = convert(value.get(key, getattr(defaults, key)))
+        except ValueError as error:
+            raise ValueError(f"{key}: {error}") from None
+    return RetryPolicy(**converted)
 
 
 def _parse_hook(index: int, data: Any, rule_names: set[str]) -> Hook:

@@ -157,3 +157,12 @@ def test_missing_config_file(tmp_path):
     result = run_cli("check", config=tmp_path / "nope.yaml")
     assert result.returncode == 2
     assert result.stderr == f"Error: config file not found: {tmp_path / 'nope.yaml'}\n"
+
+
+def test_terms_and_retry_errors_name_the_key(tmp_path):
+    data = broken(rules__0__terms=["tariff", None])
+    with pytest.raises(ConfigError, match=r"^rules\[1\] \(tariffs\): terms: None is not a term"):
+        load_config(write(tmp_path, data))
+    data = broken(hooks=[{"name": "log", "command": ["true"], "retry": {"first": "soon"}}])
+    with pytest.raises(ConfigError, match=r"^hooks\[1\] \(log\): retry: first: 'soon' is not a duration"):
+        load_config(write(tmp_path, data))
