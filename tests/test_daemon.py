@@ -33,10 +33,11 @@ class Daemon:
         self.messages: list[str] = []
         env = {**os.environ, "NOTIFY_SOCKET": str(self.socket_path), "WATCHDOG_USEC": str(watchdog_usec)}
         self.log = config.parent / "daemon.log"
+        self._log_file = self.log.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jobs.cli", "--config", str(config), "run"],
             stdout=subprocess.DEVNULL,
-            stderr=self.log.open("w"),
+            stderr=self._log_file,
             env=env,
             cwd=config.parent,
         )
@@ -60,15 +61,18 @@ class Daemon:
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         self.process.send_signal(signum)
-        code = self.process.wait(timeout=20)
-        self.read()
-        self.sock.close()
-        return code
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self.read()
+            self.sock.close()
+            self._log_file.close()
 
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()
         self.sock.close()
+        self._log_file.close()
 
 
 def test_backoff_doubles_is_capped_and_honours_retry_after():
