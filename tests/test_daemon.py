@@ -20,6 +20,18 @@ from tests.conftest import query, write_config
 from tests.test_alerts import Receiver
 from tests.test_crawl import SOURCES, sources_at
 
+RUNNING: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_outlives_its_test():
+    yield
+    while RUNNING:
+        process = RUNNING.pop()
+        if process.poll() is None:  # the test failed before stopping it
+            process.kill()
+            process.wait()
+
 
 class Daemon:
     """``tradewatch run`` in a subprocess, with a fake $NOTIFY_SOCKET."""
@@ -41,6 +53,7 @@ class Daemon:
             env=env,
             cwd=config.parent,
         )
+        RUNNING.append(self.process)
 
     def read(self) -> None:
         while True:
