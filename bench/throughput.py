@@ -179,11 +179,11 @@ def bare_extraction(pages: list[bytes]) -> float:
 
 def our_analysis(pages: list[bytes]) -> float:
     """CPU seconds of tradewatch's own page analysis (decode, metadata, extract, match) in this process."""
-    from crawler.config import load_config
+    from crawler.config import load_config, rule_nodes
     from crawler.extract import Analyser, Page
     from crawler.sources import Entry
 
-    analyser = Analyser([(r.name, r.node) for r in load_config(ROOT / "config.yaml").rules])
+    analyser = Analyser(rule_nodes(load_config(ROOT / "config.yaml").rules))
     entry = Entry("bench", "http://127.0.0.1/story", title="Story", summary="")
     analyser.analyse(entry, Page(entry.link, pages[0], "text/html"))  # warm up imports
     start = time.process_time()

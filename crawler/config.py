@@ -131,6 +131,11 @@ class Hook:
         return self.rules is None or rule in self.rules
 
 
+def rule_nodes(rules: tuple[Rule, ...]) -> list[tuple[str, Node]]:
+    """(name, query tree) of each rule: what the matcher and the analysis workers take."""
+    return [(rule.name, rule.node) for rule in rules]
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole checked configuration."""

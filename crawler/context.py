@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.config import FetchConfig, Hook, Rule
+from crawler.config import FetchConfig, Hook, Rule, rule_nodes
 from crawler.extract import Analyser
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
@@ -29,11 +29,7 @@ class CrawlContext:
     _extra: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.analyser = Analyser(self.rule_nodes)
-
-    @property
-    def rule_nodes(self) -> list[tuple[str, object]]:
-        return [(rule.name, rule.node) for rule in self.rules]
+        self.analyser = Analyser(rule_nodes(self.rules))
 
     def alerts_owed(self, matches: tuple[Match, ...]) -> list[tuple[str, list[str]]]:
         """(hook, rules it follows) for each hook that follows at least one matched rule."""

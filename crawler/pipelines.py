@@ -58,9 +58,7 @@ class StorePipeline:
             keys.append(normalize_url(item.page.url))
         store = context.store
         try:
-            known = store.find_article([analysis.url, *keys])
-            if known is not None:
-                store.add_aliases(known, keys)
+            if store.remember([analysis.url, *keys]) is not None:
                 report.duplicate += 1
             else:
                 store.save_article(

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 from scrapy.crawler import AsyncCrawlerProcess
 
-from crawler.config import Config
+from crawler.config import Config, rule_nodes
 from crawler.context import CrawlContext
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
@@ -28,7 +28,7 @@ def crawl(
     sources = [config.source(name) for name in names] if names else list(config.sources)
     report = CrawlReport.for_sources([s.name for s in sources], on_change)
     store = Store(config.database)
-    pool = AnalysisPool([(r.name, r.node) for r in config.rules], config.fetch.workers)
+    pool = AnalysisPool(rule_nodes(config.rules), config.fetch.workers)
     try:
         context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool)
         process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))

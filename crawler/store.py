@@ -186,14 +186,29 @@ class Store:
 
     def find_article(self, urls: Iterable[str]) -> int | None:
         """The id of the article known by any of ``urls`` (canonical URLs, aliases, feed ids)."""
+        return next(iter(self._known(urls).values()), None)
+
+    def remember(self, urls: Iterable[str]) -> int | None:
+        """The article known by any of ``urls``, recording the others as its aliases; None if unknown.
+
+        Writes only when there is a new alias: a feed re-listing known items costs reads alone.
+        """
+        keys = list(dict.fromkeys(u for u in urls if u))
+        known = self._known(keys)
+        if not known:
+            return None
+        article_id = next(iter(known.values()))
+        if len(known) < len(keys):
+            self.add_aliases(article_id, [k for k in keys if k not in known])
+        return article_id
+
+    def _known(self, urls: Iterable[str]) -> dict[str, int]:
         keys = list(dict.fromkeys(u for u in urls if u))
         if not keys:
-            return None
+            return {}
         marks = ", ".join("?" * len(keys))
-        row = self.db.execute(
-            f"SELECT article_id FROM article_urls WHERE url IN ({marks}) LIMIT 1", keys
-        ).fetchone()
-        return row[0] if row else None
+        rows = self.db.execute(f"SELECT url, article_id FROM article_urls WHERE url IN ({marks})", keys)
+        return dict(rows.fetchall())
 
     def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
         """Record more URLs or feed ids by which an article is reached."""

@@ -181,10 +181,7 @@ def matches(ctx: click.Context, rule: str | None, since: str | None) -> None:
         raise ConfigError(f"--rule: no rule named {rule!r}")
     after = None
     if since:
-        try:
-            seconds = parse_duration(since)
-        except ValueError as error:
-            raise ConfigError(f"--since: {error}") from None
+        seconds = _seconds("--since", since)
         after = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = Store(config.database).flagged(rule, after)
     for row in rows:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from crawler.config import Config, Source, load_config
+from crawler.config import Config, Source, load_config, rule_nodes
 from crawler.errors import ConfigError
 from crawler.store import Store
 
@@ -75,7 +75,7 @@ class Daemon:
         from crawler.settings import scrapy_settings
 
         self.store = Store(self.config.database)
-        self.pool = AnalysisPool([(r.name, r.node) for r in self.config.rules], self.config.fetch.workers)
+        self.pool = AnalysisPool(rule_nodes(self.config.rules), self.config.fetch.workers)
         self.runner = AsyncCrawlerRunner(scrapy_settings(self.config.fetch, "WARNING"))
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, timezone=UTC)
         self._schedule_sources()
@@ -143,7 +143,7 @@ class Daemon:
 
             old, self.pool = (
                 self.pool,
-                AnalysisPool([(r.name, r.node) for r in config.rules], config.fetch.workers),
+                AnalysisPool(rule_nodes(config.rules), config.fetch.workers),
             )
             self.loop.run_in_executor(None, old.close)
         self.config = config

@@ -24,19 +24,14 @@ from crawler.errors import HookError
 USER_AGENT = "tradewatch/0.1 (alert hook)"
 
 
-def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> bytes:
-    """The message body: one alert object, or ``{"id", "alerts": [...]}`` for a digest."""
+def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> tuple[str, bytes]:
+    """The message's id and body: one alert object, or ``{"id", "alerts": [...]}`` for a digest."""
     if not digest:
         data: dict[str, Any] = alerts[0]
     else:
         ids = "\n".join(a["id"] for a in alerts)
         data = {"id": "tw-digest-" + hashlib.sha1(ids.encode()).hexdigest()[:24], "alerts": list(alerts)}
-    return json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
-
-
-def message_id(body: bytes) -> str:
-    """The id of a message, from its payload."""
-    return json.loads(body)["id"]
+    return data["id"], json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
 
 
 def plain_text(alerts: Sequence[dict[str, Any]]) -> tuple[str, str]:
@@ -63,11 +58,11 @@ class WebhookHook:
     """POST the JSON payload to a URL; signed with HMAC-SHA256 when ``secret`` is set."""
 
     @staticmethod
-    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            "Idempotency-Key": message_id(body),
+            "Idempotency-Key": message_id,
         }
         if hook.secret:
             digest = hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
@@ -87,7 +82,7 @@ class CommandHook:
     """Run a program (argv list, no shell) with the JSON payload on stdin; exit 0 means delivered."""
 
     @staticmethod
-    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         argv = list(hook.target)  # type: ignore[arg-type]
         try:
             result = subprocess.run(argv, input=body, capture_output=True, timeout=hook.timeout, check=False)
@@ -106,12 +101,12 @@ class EmailHook:
     """Send a plain-text email (SMTP, STARTTLS by default) with the JSON payload attached."""
 
     @staticmethod
-    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         settings: EmailSettings = hook.target  # type: ignore[assignment]
         subject, text = plain_text(alerts)
         message = EmailMessage()
         message["Subject"], message["From"], message["To"] = subject, settings.sender, ", ".join(settings.to)
-        message["Message-ID"] = f"<{message_id(body)}@tradewatch>"
+        message["Message-ID"] = f"<{message_id}@tradewatch>"
         message.set_content(text)
         message.add_attachment(body, maintype="application", subtype="json", filename="alert.json")
         try:
@@ -129,7 +124,7 @@ class AppriseHook:
     """Notify any Apprise URL (Slack, Teams, Telegram, ntfy, ...); needs tradewatch[apprise]."""
 
     @staticmethod
-    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], body: bytes) -> None:
+    def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         import apprise
 
         subject, text = plain_text(alerts)
@@ -150,4 +145,4 @@ HOOKS: dict[str, Any] = {
 
 def deliver(hook: Hook, alerts: Sequence[dict[str, Any]]) -> None:
     """Deliver ``alerts`` (one, or a digest) through ``hook``; HookError when it fails."""
-    HOOKS[hook.kind].deliver(hook, alerts, payload_json(alerts, digest=hook.digest is not None))
+    HOOKS[hook.kind].deliver(hook, alerts, *payload_json(alerts, digest=hook.digest is not None))

@@ -135,9 +135,7 @@ class SourcesSpider(Spider):
             return
         report = self.context.report.of(source.name)
         store = self.context.store
-        known = store.find_article(keys)
-        if known is not None:
-            store.add_aliases(known, keys)
+        if store.remember(keys) is not None:
             report.duplicate += 1
             return
         if not self.context.claim(entry.url, keys):
