@@ -24,13 +24,21 @@ RUNNING: list[subprocess.Popen] = []
 
 
 @pytest.fixture(autouse=True)
-def no_daemon_outlives_its_test():
+def no_daemon_outlives_its_test(tmp_path):
     yield
     while RUNNING:
         process = RUNNING.pop()
         if process.poll() is None:  # the test failed before stopping it
             process.kill()
             process.wait()
+    # A daemon killed with -9 in the middle of starting its workers may leave its fork
+    # server behind: nothing of a test may outlive it.
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and Path(proc, "cwd").resolve() == tmp_path.resolve():
+                os.kill(int(proc.name), signal.SIGKILL)
+        except OSError:
+            continue
 
 
 class Daemon:
