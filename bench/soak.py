@@ -61,7 +61,7 @@ def main() -> None:
             yaml.safe_dump(
                 {
                     "database": "soak.db",
-                    "fetch": {"retries": 0, "per_host": 8},
+                    "fetch": {"retries": 0, "per_host": 8, "delay": 0},
                     "sources": [
                         {"name": f"feed-{f}", "feed": f"{site.url}/feed-{f}.xml", "every": "1s"}
                         for f in range(FEEDS)

@@ -22,7 +22,9 @@ from crawler.urls import is_http_url
 HOOK_KINDS = ("webhook", "command", "email", "apprise")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_USER_AGENT = "tradewatch/0.1 (self-hosted trade-policy news monitor)"
-SOURCE_KINDS = ("feed", "page")
+ROBOTS_AGENT = "tradewatch"  # the token robots.txt groups are matched against
+SOURCE_KINDS = ("feed", "page", "sitemap")
+SITEMAP_MAX_AGE = 2 * 86400.0  # news sitemaps list two days of stories
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -61,12 +63,23 @@ class FetchConfig:
     per_host: int = 2
     retries: int = 2
     robots: bool = True
+    delay: float = 0.5
+    autothrottle: bool = False
+    max_retry_wait: float = 60.0
+    contact: str | None = None
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+
+    @property
+    def identity(self) -> str:
+        """The User-Agent sent: ``user_agent``, with the ``contact`` URL when one is set."""
+        if self.contact and self.contact not in self.user_agent:
+            return f"{self.user_agent} (+{self.contact})"
+        return self.user_agent
 
 
 @dataclass(frozen=True)
 class Source:
-    """One place articles come from: a ``feed`` or a ``page`` with a ``links`` selector."""
+    """One place articles come from: a ``feed``, a ``sitemap`` or a ``page`` with a ``links`` selector."""
 
     name: str
     kind: str
@@ -75,6 +88,8 @@ class Source:
     every: float = 900.0
     follow: bool = True
     cron: str | None = None  # a crontab expression; overrides every
+    max_age: float | None = None  # seconds; older items are ignored
+    robots: bool | None = None  # None: fetch.robots decides
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,11 @@ class Rule:
     node: Node
     terms: tuple[str, ...] = ()
     query: str | None = None
+    langs: tuple[str, ...] | None = None  # None: articles in any language
+
+    def applies_to(self, lang: str | None) -> bool:
+        """True when this rule may flag an article in language ``lang`` (None: unknown)."""
+        return self.langs is None or lang in self.langs
 
 
 @dataclass(frozen=True)
@@ -234,6 +254,12 @@ def _interval(value: Any) -> float:
     return seconds
 
 
+def _http_url(value: Any) -> str:
+    if not isinstance(value, str) or not is_http_url(value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
 _FETCH_KEYS = {
     "timeout": parse_duration,
     "max_page_size": parse_size,
@@ -242,6 +268,10 @@ _FETCH_KEYS = {
     "per_host": _positive_int,
     "retries": _non_negative_int,
     "robots": _boolean,
+    "delay": parse_duration,
+    "autothrottle": _boolean,
+    "max_retry_wait": parse_duration,
+    "contact": _http_url,
     "workers": _positive_int,
 }
 
@@ -255,10 +285,10 @@ def _parse_fetch(data: Any) -> FetchConfig:
 
 def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
     data, name, where = _named("sources", index, data)
-    _check_keys(where, data, {"name", "feed", "page", "links", "every", "cron", "follow"})
+    _check_keys(where, data, {"name", *SOURCE_KINDS, "links", "every", "cron", "follow", "max_age", "robots"})
     kinds = [k for k in SOURCE_KINDS if k in data]
     if len(kinds) != 1:
-        raise ConfigError(f"{where}give exactly one of feed: or page: with its URL")
+        raise ConfigError(f"{where}give exactly one of feed:, sitemap: or page: with its URL")
     kind = kinds[0]
     url = data[kind]
     if not isinstance(url, str) or not is_http_url(url):
@@ -266,7 +296,7 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
     links = data.get("links")
     if kind == "page" and not links:
         raise ConfigError(f"{where}links: required for a page source")
-    if kind == "feed" and links:
+    if kind != "page" and links:
         raise ConfigError(f"{where}links: only page sources take a links selector")
     if links:
         _convert(where, "links", links, _css_selector)
@@ -275,7 +305,13 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
     cron = data.get("cron", None if "every" in data else defaults["cron"])
     if cron is not None:
         cron = _convert(where, "cron", cron, _crontab)
-    return Source(name, kind, url, links, every, follow, cron)
+    max_age = data.get("max_age", defaults["max_age"])
+    if max_age is None and kind == "sitemap":
+        max_age = SITEMAP_MAX_AGE
+    if max_age is not None:
+        max_age = _convert(where, "max_age", max_age, _interval)
+    robots = _convert(where, "robots", data["robots"], _boolean) if "robots" in data else None
+    return Source(name, kind, url, links, every, follow, cron, max_age, robots)
 
 
 def _crontab(value: Any) -> str:
@@ -310,20 +346,33 @@ def _css_selector(value: Any) -> str:
     return value
 
 
+def _langs(value: Any) -> tuple[str, ...]:
+    values = value if isinstance(value, list) else [value]
+    codes = []
+    for item in values:
+        if not isinstance(item, str) or not re.fullmatch(r"[A-Za-z]{2,3}", item.strip()):
+            raise ValueError(f"{item!r} is not a language code such as en or es")
+        codes.append(item.strip().lower())
+    if not codes:
+        raise ValueError("must list at least one language code such as en or es")
+    return tuple(codes)
+
+
 def _parse_rule(index: int, data: Any) -> Rule:
     data, name, where = _named("rules", index, data)
-    _check_keys(where, data, {"name", "terms", "query"})
+    _check_keys(where, data, {"name", "terms", "query", "lang"})
     if ("terms" in data) == ("query" in data):
         raise ConfigError(f"{where}give exactly one of terms: or query:")
+    langs = _convert(where, "lang", data["lang"], _langs) if "lang" in data else None
     try:
         if "query" in data:
             query = _convert(where, "query", data["query"], _text)
-            return Rule(name, parse_query(query), query=query)
+            return Rule(name, parse_query(query), query=query, langs=langs)
         terms = data["terms"]
         if not isinstance(terms, list) or not terms:
             raise ConfigError(f"{where}terms: must be a non-empty list")
         terms = tuple(_convert(where, "terms", t, _term) for t in terms)
-        return Rule(name, terms_query(terms), terms=terms)
+        return Rule(name, terms_query(terms), terms=terms, langs=langs)
     except QueryError as error:
         key = "query" if "query" in data else "terms"
         raise ConfigError(f"{where}{key}: {error}") from None
@@ -384,12 +433,6 @@ def _argv(value: Any) -> tuple[str, ...]:
     return tuple(str(a) for a in value)
 
 
-def _webhook_url(value: Any) -> str:
-    if not isinstance(value, str) or not is_http_url(value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
-
-
 def _apprise_url(value: Any) -> str:
     text = _text(value)
     try:
@@ -403,7 +446,7 @@ def _apprise_url(value: Any) -> str:
     return text
 
 
-_HOOK_TARGETS = {"webhook": _webhook_url, "command": _argv, "email": _email, "apprise": _apprise_url}
+_HOOK_TARGETS = {"webhook": _http_url, "command": _argv, "email": _email, "apprise": _apprise_url}
 
 
 def _retry(value: Any) -> RetryPolicy:
@@ -469,8 +512,11 @@ def parse_config(data: Any, path: Path) -> Config:
         {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health"},
     )
     defaults = _mapping("defaults", data.get("defaults") or {})
-    _check_keys("defaults: ", defaults, {"every", "cron", "follow"})
+    _check_keys("defaults: ", defaults, {"every", "cron", "follow", "max_age"})
     defaults = {
+        "max_age": _convert("defaults: ", "max_age", defaults["max_age"], _interval)
+        if defaults.get("max_age") is not None
+        else None,
         "every": _convert("defaults: ", "every", defaults.get("every", "15m"), _interval),
         "follow": _convert("defaults: ", "follow", defaults.get("follow", True), _boolean),
         "cron": _convert("defaults: ", "cron", defaults["cron"], _crontab) if "cron" in defaults else None,

@@ -31,6 +31,11 @@ class CrawlContext:
     def __post_init__(self) -> None:
         self.analyser = Analyser(rule_nodes(self.rules))
 
+    def applicable(self, matches: tuple[Match, ...], lang: str | None) -> tuple[Match, ...]:
+        """The matches of rules that apply to an article in ``lang`` (a rule's ``lang:`` list)."""
+        limited = {rule.name for rule in self.rules if not rule.applies_to(lang)}
+        return tuple(m for m in matches if m.rule not in limited) if limited else matches
+
     def alerts_owed(self, matches: tuple[Match, ...]) -> list[tuple[str, list[str]]]:
         """(hook, rules it follows) for each hook that follows at least one matched rule."""
         owed = []

@@ -15,4 +15,5 @@ class ArticleItem:
     entry: Entry
     page: Page | None = None
     fetch_error: str | None = None
+    cutoff: str | None = None  # its source's max_age as a date: older articles are not kept
     analysis: Analysis | None = None

@@ -38,6 +38,15 @@ class AnalysePipeline:
         return item
 
 
+def _too_old(item: ArticleItem) -> bool:
+    """True for an article whose own date (not merely first-seen) lies before its source's cutoff."""
+    analysis = item.analysis
+    assert analysis is not None
+    return (
+        bool(item.cutoff) and analysis.published_from != "first-seen" and analysis.published_at < item.cutoff
+    )
+
+
 class StorePipeline:
     """Stores a new article with its aliases and matches, or adds aliases to the known one."""
 
@@ -60,15 +69,19 @@ class StorePipeline:
         try:
             if store.remember([analysis.url, *keys]) is not None:
                 report.duplicate += 1
+            elif _too_old(item):
+                store.skip([analysis.url, *keys], entry.source, analysis.published_at, "older than max_age")
+                report.old += 1
             else:
+                matches = context.applicable(analysis.matches, analysis.lang)
                 store.save_article(
                     analysis.row(entry.source, item.fetch_error),
                     keys,
-                    analysis.matches,
-                    context.alerts_owed(analysis.matches),
+                    matches,
+                    context.alerts_owed(matches),
                 )
                 report.new += 1
-                report.flagged += bool(analysis.matches)
+                report.flagged += bool(matches)
             report.errors += item.fetch_error is not None
         except StoreError as error:
             logger.error("source %s: %s", entry.source, error)

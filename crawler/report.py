@@ -15,6 +15,8 @@ class SourceReport:
     duplicate: int = 0
     flagged: int = 0
     errors: int = 0
+    old: int = 0  # older than the source's max_age: ignored
+    deferred: int = 0  # the site said "later" (429/503): left for the next run
     status: str = "not run"
     error: str | None = None
     validators: tuple[str | None, str | None] | None = None

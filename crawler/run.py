@@ -8,13 +8,13 @@ from collections.abc import Callable, Sequence
 
 from scrapy.crawler import AsyncCrawlerProcess
 
-from crawler.config import Config, rule_nodes
+from crawler.config import Config, Source, rule_nodes
 from crawler.context import CrawlContext
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.settings import scrapy_settings
 from crawler.spiders.sources import SourcesSpider
-from crawler.store import Store
+from crawler.store import Store, utcnow
 
 
 def crawl(
@@ -28,6 +28,7 @@ def crawl(
     sources = [config.source(name) for name in names] if names else list(config.sources)
     report = CrawlReport.for_sources([s.name for s in sources], on_change)
     store = Store(config.database)
+    sources = _not_waiting(store, sources, report, forced=bool(names))
     pool = AnalysisPool(rule_nodes(config.rules), config.fetch.workers)
     try:
         context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool)
@@ -37,6 +38,8 @@ def crawl(
             # not with Scrapy's tracebacks.
             for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
+        if not sources:
+            return report
         process.crawl(SourcesSpider, context=context, sources=sources)
         # Everything imported so far lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise walk it again and again; and
@@ -50,3 +53,18 @@ def crawl(
         pool.close()
         store.close()
     return report
+
+
+def _not_waiting(store: Store, sources: list[Source], report: CrawlReport, forced: bool) -> list[Source]:
+    """The sources whose site has not asked (Retry-After) for a pause still running; all if ``forced``."""
+    if forced:
+        return sources
+    now = utcnow()
+    ready = []
+    for source in sources:
+        retry_at = store.source_state(source.name).retry_at
+        if retry_at and retry_at > now:
+            report.of(source.name).status = f"waiting until {retry_at} (Retry-After)"
+        else:
+            ready.append(source)
+    return ready

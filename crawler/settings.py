@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.config import FetchConfig
+from crawler.config import ROBOTS_AGENT, FetchConfig
 
 
 def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str, Any]:
     """Scrapy settings for a tradewatch crawl."""
     return {
         "BOT_NAME": "tradewatch",
-        "USER_AGENT": fetch.user_agent,
-        "ROBOTSTXT_OBEY": fetch.robots,
+        "USER_AGENT": fetch.identity,
+        # Always on: each request says whether its source obeys (dont_obey_robotstxt).
+        "ROBOTSTXT_OBEY": True,
+        "ROBOTSTXT_USER_AGENT": ROBOTS_AGENT,
         "CONCURRENT_REQUESTS": fetch.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": fetch.per_host,
-        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_DELAY": fetch.delay,
+        "AUTOTHROTTLE_ENABLED": fetch.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(fetch.delay, 0.5),
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(fetch.per_host),
         "DOWNLOAD_TIMEOUT": fetch.timeout,
         "DNS_TIMEOUT": min(fetch.timeout, 60),
         "DOWNLOAD_MAXSIZE": fetch.max_page_size,
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_ENABLED": fetch.retries > 0,
         "RETRY_TIMES": fetch.retries,
+        # 429 and 503 are retried by RetryAfterMiddleware, after the wait the site asks for.
+        "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
+        "TRADEWATCH_MAX_RETRY_WAIT": fetch.max_retry_wait,
         "REDIRECT_MAX_TIMES": 10,
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": log_level,
@@ -41,6 +50,7 @@ def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str,
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+            "crawler.middlewares.RetryAfterMiddleware": 555,
         },
         "EXTENSIONS": {
             "scrapy.extensions.corestats.CoreStats": None,
@@ -51,7 +61,7 @@ def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str,
             "scrapy.extensions.feedexport.FeedExporter": None,
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.spiderstate.SpiderState": None,
-            "scrapy.extensions.throttle.AutoThrottle": None,
+            "scrapy.extensions.throttle.AutoThrottle": None if not fetch.autothrottle else 0,
             "scrapy.extensions.remote_control.RemoteControl": None,
         },
         "ITEM_PIPELINES": {

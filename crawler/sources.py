@@ -1,25 +1,23 @@
-"""Source kinds: each turns a downloaded listing (feed or HTML page) into entries.
+"""Source kinds: each turns a downloaded listing (feed, sitemap or HTML page) into entries.
 
 Kinds are registered by their config key in ``KINDS``; the spider does the downloading.
 """
 
 from __future__ import annotations
 
-import calendar
 import io
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
-from feedparser.datetimes import _parse_date
 from parsel import Selector
 
+from crawler.dates import iso_from_struct, parse_date
 from crawler.errors import FetchError
+from crawler.langs import short_lang
 from crawler.text import collapse, html_to_text
 from crawler.urls import is_http_url, normalize_url
 
@@ -37,7 +35,16 @@ class Entry:
     summary: str = ""
     author: str | None = None
     published_at: str | None = None
+    date_from: str | None = None  # where published_at came from: "feed" or "news-sitemap"
+    updated_at: str | None = None
+    lastmod: str | None = None  # a sitemap's <lastmod>: when the page last changed
     lang: str | None = None
+    keywords: str | None = None
+
+    @property
+    def listed_date(self) -> str | None:
+        """The best date the listing gives, to judge an entry's age before fetching it."""
+        return self.published_at or self.lastmod
 
     @cached_property
     def url(self) -> str | None:
@@ -61,23 +68,6 @@ class Entry:
         return [k for k in (self.url, self.guid_key) if k]
 
 
-def _iso(struct: Any) -> str | None:
-    if not struct:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(struct), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_date(text: str | None) -> str | None:
-    """An ISO 8601 or RFC 822 date as ISO 8601 UTC (``2026-11-02T10:00:00Z``); None if unreadable."""
-    return _iso(_parse_date(text)) if text else None
-
-
-def _lang(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip().replace("_", "-").split("-")[0].lower() or None
-
-
 class FeedSource:
     """RSS 0.9x/1.0/2.0, Atom and JSON Feed, parsed with feedparser."""
 
@@ -98,10 +88,14 @@ class FeedSource:
         if parsed.bozo and not parsed.entries and not parsed.get("version"):
             problem = parsed.get("bozo_exception") or "unrecognised format"
             raise FetchError(f"not a feed: {problem}")
-        feed_lang = _lang(parsed.feed.get("language"))
+        feed_lang = short_lang(parsed.feed.get("language"))
         entries = []
         for item in parsed.entries:
             link = item.get("link")
+            # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed.
+            updated = iso_from_struct(dict.get(item, "updated_parsed"))
+            published = iso_from_struct(item.get("published_parsed")) or updated
+            tags = [t.get("term") for t in item.get("tags") or [] if t.get("term")]
             entries.append(
                 Entry(
                     source=name,
@@ -110,8 +104,11 @@ class FeedSource:
                     title=html_to_text(item.get("title", "")),
                     summary=html_to_text(item.get("summary", "")),
                     author=html_to_text(item.get("author", "")) or None,
-                    published_at=_iso(item.get("published_parsed") or item.get("updated_parsed")),
+                    published_at=published,
+                    date_from="feed" if published else None,
+                    updated_at=updated if updated != published else None,
                     lang=feed_lang,
+                    keywords=", ".join(html_to_text(t) for t in tags) or None,
                 )
             )
         return entries
@@ -129,7 +126,7 @@ def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
         raise FetchError(f"not a JSON feed: {error}") from None
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(JSON_FEED_PREFIX):
         raise FetchError("not a JSON feed: no jsonfeed.org version")
-    feed_lang = _lang(data.get("language"))
+    feed_lang = short_lang(data.get("language"))
     entries = []
     for item in data.get("items") or []:
         if not isinstance(item, dict):
@@ -138,7 +135,9 @@ def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
         author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict)) or None
         summary = item.get("summary") or item.get("content_text") or item.get("content_html") or ""
-        date = item.get("date_published") or item.get("date_modified")
+        published = parse_date(item.get("date_published") or item.get("date_modified"))
+        updated = parse_date(item.get("date_modified"))
+        tags = [str(t) for t in item.get("tags") or [] if isinstance(t, str | int | float)]
         entries.append(
             Entry(
                 source=name,
@@ -147,8 +146,11 @@ def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
                 title=html_to_text(str(item.get("title") or "")),
                 summary=html_to_text(str(summary)),
                 author=author,
-                published_at=parse_date(date) if isinstance(date, str) else None,
-                lang=_lang(item.get("language")) or feed_lang,
+                published_at=published,
+                date_from="feed" if published else None,
+                updated_at=updated if updated != published else None,
+                lang=short_lang(item.get("language")) or feed_lang,
+                keywords=", ".join(tags) or None,
             )
         )
     return entries
@@ -176,4 +178,84 @@ class PageSource:
         return list(entries.values())
 
 
-KINDS: dict[str, type[FeedSource] | type[PageSource]] = {"feed": FeedSource, "page": PageSource}
+@dataclass
+class Sitemap:
+    """What a sitemap document holds: more sitemaps to read (with their lastmod), or entries."""
+
+    sitemaps: list[tuple[str, str | None]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+
+
+class SitemapSource:
+    """Sitemap index files, sitemaps and Google News sitemaps, gzipped or not, or a robots.txt."""
+
+    @staticmethod
+    def parse(name: str, body: bytes, headers: Mapping[str, str], url: str, *, max_size: int = 0) -> Sitemap:
+        """The child sitemaps or the entries of a sitemap body; FetchError when it is neither."""
+        if body[:2] == b"\x1f\x8b":  # a .xml.gz file, served as it is (not Content-Encoding)
+            from scrapy.utils.gz import gunzip
+
+            try:
+                body = gunzip(body, max_size=max_size)
+            except (OSError, EOFError) as error:
+                raise FetchError(f"not a sitemap: cannot decompress ({error})") from None
+            except Exception as error:  # Scrapy's _DecompressionMaxSizeExceeded
+                raise FetchError(f"not a sitemap: {error}") from None
+        if urlsplit(url).path == "/robots.txt" or headers.get("content-type", "").startswith("text/plain"):
+            return _robots_sitemaps(body, url)
+        return _parse_sitemap_xml(name, body, url)
+
+
+def _robots_sitemaps(body: bytes, url: str) -> Sitemap:
+    from protego import Protego
+
+    robots = Protego.parse(body.decode("utf-8", "replace"))
+    found = [urljoin(url, s.strip()) for s in robots.sitemaps]
+    if not found:
+        raise FetchError("robots.txt names no sitemap (no Sitemap: line)")
+    return Sitemap(sitemaps=[(s, None) for s in dict.fromkeys(found) if is_http_url(s)])
+
+
+def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Sitemap:
+    # parsel's XML parser does not resolve entities: no billion laughs, no local files.
+    selector = Selector(body=body, type="xml")
+    selector.remove_namespaces()  # sitemaps in the wild use the namespaces loosely
+    root = selector.xpath("/*")
+    tag = root[0].root.tag if root else ""
+    if tag == "sitemapindex":
+        children = [
+            (urljoin(url, loc.strip()), parse_date(node.xpath("lastmod/text()").get()))
+            for node in selector.xpath("/sitemapindex/sitemap")
+            if (loc := node.xpath("loc/text()").get())
+        ]
+        return Sitemap(sitemaps=[c for c in children if is_http_url(c[0])])
+    if tag != "urlset":
+        raise FetchError(f"not a sitemap: root element <{tag or 'none'}>")
+    entries = []
+    for node in selector.xpath("/urlset/url"):
+        loc = (node.xpath("loc/text()").get() or "").strip()
+        link = urljoin(url, loc) if loc else ""
+        if not is_http_url(link):
+            continue
+        news = node.xpath("news")
+        published = parse_date(news.xpath("publication_date/text()").get()) if news else None
+        entries.append(
+            Entry(
+                source=name,
+                link=link,
+                title=collapse(news.xpath("title/text()").get() or "") if news else "",
+                published_at=published,
+                date_from="news-sitemap" if published else None,
+                lastmod=parse_date(node.xpath("lastmod/text()").get()),
+                lang=short_lang(news.xpath("publication/language/text()").get()) if news else None,
+                keywords=collapse(news.xpath("keywords/text()").get() or "") or None if news else None,
+            )
+        )
+    return Sitemap(entries=entries)
+
+
+KINDS: dict[str, type[FeedSource] | type[PageSource] | type[SitemapSource]] = {
+    "feed": FeedSource,
+    "page": PageSource,
+    "sitemap": SitemapSource,
+}

@@ -12,7 +12,7 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,8 @@ from crawler.rules import Match
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("tradewatch")
 _ARTICLE_COLUMNS = (
-    "url", "title", "summary", "text", "author", "published_at",
-    "source", "lang", "content_hash", "fetch_error", "fetched_at",
+    "url", "title", "summary", "text", "author", "published_at", "published_from", "updated_at",
+    "keywords", "source", "lang", "content_hash", "fetch_error", "fetched_at",
 )  # fmt: skip
 _INSERT_ARTICLE = (
     f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))})"
@@ -141,6 +141,23 @@ def m002_alerts(db: Database) -> None:
     db["alerts"].create_index(["hook", "status"])
 
 
+@migrations()
+def m003_dates_and_politeness(db: Database) -> None:
+    """Where each date came from, updates and keywords; Retry-After kept; items too old to keep."""
+    db["articles"].add_column("published_from", str)
+    db["articles"].add_column("updated_at", str)
+    db["articles"].add_column("keywords", str)
+    # Every article gets a date, so that ordering by published_at never meets a NULL.
+    db.execute(
+        "UPDATE articles SET published_at = fetched_at, published_from = 'first-seen'"
+        " WHERE published_at IS NULL"
+    )
+    db["sources"].add_column("retry_at", str)
+    db["skipped"].create(
+        {"url": str, "source": str, "published_at": str, "reason": str, "seen_at": str}, pk="url"
+    )
+
+
 def alert_id(hook: str, url: str) -> str:
     """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
     return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
@@ -149,6 +166,11 @@ def alert_id(hook: str, url: str) -> str:
 def utcnow() -> str:
     """The current time as an ISO 8601 UTC string, to the second."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def utc_after(seconds: float) -> str:
+    """The time ``seconds`` from now as an ISO 8601 UTC string."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -160,6 +182,7 @@ class SourceState:
     last_modified: str | None = None
     consecutive_failures: int = 0
     last_run_at: str | None = None
+    retry_at: str | None = None  # the server asked us (Retry-After) not to come back before this
 
 
 class Store:
@@ -251,11 +274,34 @@ class Store:
             raise StoreError(f"cannot save article {article.get('url')}: {error}") from None
         return article_id
 
+    def skip(self, urls: Sequence[str], source: str, published_at: str | None, reason: str) -> None:
+        """Remember entries not kept (too old), so that they are never fetched again."""
+        now = utcnow()
+        rows = [(u, source, published_at, reason, now) for u in dict.fromkeys(urls) if u]
+        try:
+            with self.db.atomic():
+                self.db.conn.executemany(
+                    "INSERT OR IGNORE INTO skipped (url, source, published_at, reason, seen_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot record skipped {urls[0]}: {error}") from None
+
+    def skipped(self, urls: Iterable[str]) -> bool:
+        """True when any of ``urls`` was skipped before."""
+        keys = list(dict.fromkeys(u for u in urls if u))
+        if not keys:
+            return False
+        marks = ", ".join("?" * len(keys))
+        return (
+            self.db.execute(f"SELECT 1 FROM skipped WHERE url IN ({marks}) LIMIT 1", keys).fetchone()
+            is not None
+        )
+
     def articles(self) -> Iterable[dict[str, Any]]:
         """Every stored article, newest first."""
-        yield from self.db.query(
-            "SELECT * FROM articles ORDER BY coalesce(published_at, fetched_at) DESC, id DESC"
-        )
+        yield from self.db.query("SELECT * FROM articles ORDER BY published_at DESC, id DESC")
 
     def flagged(self, rule: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
         """Flagged articles with each matching rule, newest match first."""
@@ -384,7 +430,12 @@ class Store:
             return SourceState(name)
         row = rows[0]
         return SourceState(
-            name, row["etag"], row["last_modified"], row["consecutive_failures"] or 0, row["last_run_at"]
+            name,
+            row["etag"],
+            row["last_modified"],
+            row["consecutive_failures"] or 0,
+            row["last_run_at"],
+            row["retry_at"],
         )
 
     def record_source(
@@ -396,8 +447,13 @@ class Store:
         status: str,
         error: str | None = None,
         validators: tuple[str | None, str | None] | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        """Record how a source's run went; ``validators`` (ETag, Last-Modified) when they are safe to keep."""
+        """Record how a source's run went.
+
+        ``validators`` (ETag, Last-Modified) are given when they are safe to keep; ``retry_after``
+        (seconds) when the server asked us to wait before the next run.
+        """
         previous = self.source_state(name)
         now = utcnow()
         row: dict[str, Any] = {
@@ -408,6 +464,7 @@ class Store:
             "last_status": status,
             "last_error": error,
             "consecutive_failures": previous.consecutive_failures + 1 if error else 0,
+            "retry_at": utc_after(retry_after) if retry_after else None,
         }
         if not error:
             row["last_ok_at"] = now

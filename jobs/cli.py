@@ -11,7 +11,7 @@ import click
 
 from crawler.config import Config, load_config, parse_duration
 from crawler.errors import ConfigError, TradewatchError
-from crawler.report import CrawlReport
+from crawler.report import CrawlReport, SourceReport
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -67,6 +67,15 @@ def _progress_line(report: CrawlReport) -> str:
     )
 
 
+def _source_status(r: SourceReport) -> str:
+    status = r.status if r.error is None else f"{r.status}: {r.error}"
+    if r.deferred:
+        status += f" ({r.deferred} left for later: the site asked us to wait)"
+    if r.retry_after:
+        status += f" (next run not before {r.retry_after:.0f} s from now)"
+    return status
+
+
 def _seconds(option: str, value: str) -> float:
     try:
         return parse_duration(value)
@@ -108,12 +117,13 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
     if live:
         click.echo(err=True)
     width = max((len(name) for name in report.sources), default=6)
-    click.echo(f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'err':>4}  status")
+    counters = ("new", "duplicate", "flagged", "old", "errors")
+    click.echo(f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'err':>4}  status")
     for r in report.sources.values():
-        status = r.status if r.error is None else f"{r.status}: {r.error}"
-        click.echo(f"{r.name:<{width}}  {r.new:>5} {r.duplicate:>5} {r.flagged:>5} {r.errors:>4}  {status}")
-    totals = [report.total(c) for c in ("new", "duplicate", "flagged", "errors")]
-    click.echo(f"{'total':<{width}}  {totals[0]:>5} {totals[1]:>5} {totals[2]:>5} {totals[3]:>4}")
+        counts = " ".join(f"{getattr(r, c):>{4 if c == 'errors' else 5}}" for c in counters)
+        click.echo(f"{r.name:<{width}}  {counts}  {_source_status(r)}")
+    totals = " ".join(f"{report.total(c):>{4 if c == 'errors' else 5}}" for c in counters)
+    click.echo(f"{'total':<{width}}  {totals}")
     if config.hooks:
         _deliver(config, wait_seconds)
 
@@ -137,6 +147,71 @@ def _deliver(config: Config, wait: float) -> None:
         if hook.name in report.errors:
             line += f" (last error: {report.errors[hook.name]})"
         click.echo(line)
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--json", "as_json", is_flag=True, help="Print what was found as JSON.")
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@click.pass_context
+def discover(ctx: click.Context, url: str, as_json: bool, verbose: int) -> None:
+    """Find the feeds and sitemaps of the site at URL and print ready-to-paste sources.
+
+    Looks at the page's <link rel=alternate> and feed-like links, the site's robots.txt
+    (Sitemap: lines) and common paths (/feed, /rss.xml, /sitemap.xml, news sitemaps), reads
+    each one found and says how many items it lists and how recent the newest is. Uses the
+    config file's fetch: settings when there is one (robots.txt is obeyed by default).
+    """
+    import json
+
+    from crawler.config import FetchConfig
+    from crawler.discover import discover as find
+    from crawler.discover import suggested_sources
+    from crawler.urls import is_http_url
+
+    if not is_http_url(url):
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
+    path = Path(ctx.obj["config_path"])
+    fetch = _config(ctx).fetch if path.exists() else FetchConfig()
+    found = find(url, fetch, ("WARNING", "INFO", "DEBUG")[min(verbose, 2)])
+    sources = suggested_sources(found)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps({"found": [asdict(f) for f in found], "sources": sources}, indent=2))
+        return
+    for item in found:
+        if item.error:
+            click.echo(f"# {item.url}: {item.error}")
+    listed = [f for f in found if not f.error and f.kind != "page"]
+    if not listed:
+        click.echo(f"# no feed or sitemap found from {url}")
+        return
+    click.echo(f"# found from {url}: paste under sources: in {DEFAULT_CONFIG}")
+    for item, source in zip(listed, sources, strict=True):
+        click.echo(f"# {_found_line(item)}")
+        keys = list(source)
+        click.echo(f"- {keys[0]}: {source[keys[0]]}")
+        click.echo(f"  {keys[1]}: {json.dumps(source[keys[1]])}")
+
+
+def _found_line(item) -> str:
+    what = "news sitemap" if item.news else item.kind
+    if item.sitemaps:
+        what += f" index of {item.sitemaps} sitemaps"
+    line = f"{what} ({item.how}): {item.items} items"
+    if item.newest:
+        age = datetime.now(UTC) - datetime.fromisoformat(item.newest.replace("Z", "+00:00"))
+        line += f", newest {item.newest} ({_age(age)} ago)"
+    return line + (f": {item.title}" if item.title else "")
+
+
+def _age(delta: timedelta) -> str:
+    seconds = max(delta.total_seconds(), 0)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
 
 
 @cli.command()

@@ -17,6 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from crawler.config import Config, Source, load_config, rule_nodes
@@ -33,8 +34,16 @@ STOP_CANCEL = 2.0  # ...then to close once Scrapy is told to stop, before its ta
 
 def backoff_delay(source: Source, failures: int, retry_after: float | None) -> float:
     """How long a source that failed ``failures`` times in a row waits before its next try."""
-    delay = min(source.every * 2 ** (failures - 1), max(BACKOFF_CAP, source.every))
+    delay = min(source.every * 2 ** (failures - 1), max(BACKOFF_CAP, source.every)) if failures else 0.0
     return max(delay, retry_after or 0.0)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 class Daemon:
@@ -50,6 +59,7 @@ class Daemon:
         self._dispatch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch")
         self._dispatch_store = threading.local()
         self._crawls: set[asyncio.Task] = set()
+        self._hosts: dict[str, asyncio.Lock] = {}
         self._last = "starting"
         self._stopping = False
 
@@ -171,10 +181,9 @@ class Daemon:
             state = self.store.source_state(source.name)
             first = now + timedelta(seconds=0.2 * index)  # stagger the first crawls a little
             if state.last_run_at and not source.cron:
-                due = datetime.fromisoformat(state.last_run_at.replace("Z", "+00:00")) + timedelta(
-                    seconds=source.every
-                )
-                first = max(first, due)
+                first = max(first, _utc(state.last_run_at) + timedelta(seconds=source.every))
+            if state.retry_at:
+                first = max(first, _utc(state.retry_at))
             self.scheduler.add_job(
                 self._crawl,
                 self._trigger(source),
@@ -193,7 +202,12 @@ class Daemon:
         assert task is not None
         self._crawls.add(task)
         try:
-            await self._crawl_source(self.config.source(name))
+            source = self.config.source(name)
+            # One crawl at a time per site: each crawl keeps fetch.per_host and fetch.delay
+            # within itself, so two sources of one host must not crawl side by side.
+            async with self._hosts.setdefault(_host(source.url), asyncio.Lock()):
+                if not self._stopping:
+                    await self._crawl_source(source)
         except Exception:
             logger.exception("crawl of %s failed", name, extra={"event": "crawl", "source": name})
         finally:
@@ -218,7 +232,7 @@ class Daemon:
             extra={"event": "crawl", "source": source.name, "new": r.new, "duplicate": r.duplicate,
                    "flagged": r.flagged, "errors": r.errors, "status": r.status, "error": r.error},
         )  # fmt: skip
-        if r.error is not None:
+        if r.error is not None or r.retry_after:
             self._back_off(source, r.retry_after)
         self.notifier.status(f"last crawl {self._last}")
         if r.flagged and not self._stopping:

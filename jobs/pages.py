@@ -65,9 +65,10 @@ def article_html(
     author: str | None = None,
     published: str | None = None,
     chrome: int = 0,
+    head_extra: str = "",
 ) -> str:
     """A full news article page; ``chrome`` adds more navigation, lists and scripts."""
-    head = [f'<meta charset="{charset_meta}">' if charset_meta else ""]
+    head = [f'<meta charset="{charset_meta}">' if charset_meta else "", head_extra]
     head.append(f"<title>{html.escape(title)} | {html.escape(site)}</title>")
     if canonical:
         head.append(f'<link rel="canonical" href="{html.escape(canonical)}">')
@@ -113,3 +114,47 @@ def rss_xml(title: str, link: str, items: Sequence[dict[str, str]], lang: str = 
         f"<title>{html.escape(title)}</title><link>{html.escape(link)}</link>"
         f"<language>{lang}</language>{''.join(parts)}</channel></rss>"
     )
+
+
+def _xml(root: str, body: str, namespaces: str = "") -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"{namespaces}>{body}</{root}>'
+    )
+
+
+def sitemap_index_xml(sitemaps: Sequence[tuple[str, str | None]]) -> str:
+    """A sitemap index: (location, lastmod or None) of each sitemap."""
+    body = "".join(
+        f"<sitemap><loc>{html.escape(loc)}</loc>"
+        + (f"<lastmod>{mod}</lastmod>" if mod else "")
+        + "</sitemap>"
+        for loc, mod in sitemaps
+    )
+    return _xml("sitemapindex", body)
+
+
+def sitemap_xml(urls: Sequence[tuple[str, str | None]]) -> str:
+    """A plain sitemap: (location, lastmod or None) of each page."""
+    body = "".join(
+        f"<url><loc>{html.escape(loc)}</loc>" + (f"<lastmod>{mod}</lastmod>" if mod else "") + "</url>"
+        for loc, mod in urls
+    )
+    return _xml("urlset", body)
+
+
+def news_sitemap_xml(items: Sequence[dict[str, str]], publication: str = "The Ledger") -> str:
+    """A Google News sitemap; each item has loc, title, date, and may have language and keywords."""
+    parts = []
+    for item in items:
+        keywords = (
+            f"<news:keywords>{html.escape(item['keywords'])}</news:keywords>" if "keywords" in item else ""
+        )
+        parts.append(
+            f"<url><loc>{html.escape(item['loc'])}</loc><news:news><news:publication>"
+            f"<news:name>{html.escape(publication)}</news:name>"
+            f"<news:language>{item.get('language', 'en')}</news:language></news:publication>"
+            f"<news:publication_date>{item['date']}</news:publication_date>"
+            f"<news:title>{html.escape(item['title'])}</news:title>{keywords}</news:news></url>"
+        )
+    return _xml("urlset", "".join(parts), ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')

@@ -39,12 +39,25 @@ LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
 
 
 class SiteServer:
-    """Serves ``resources`` (path with query -> Resource) on 127.0.0.1 in a background thread."""
+    """Serves ``resources`` (path with query -> Resource) on 127.0.0.1 in a background thread.
 
-    def __init__(self, resources: dict[str, Resource] | None = None, port: int = 0) -> None:
+    ``sequences`` (path -> Resources) answer a path's first requests in turn, then ``resources``
+    take over. The server counts requests in flight (``max_in_flight``: the most at once) and keeps
+    each request's User-Agent and arrival time.
+    """
+
+    def __init__(
+        self, resources: dict[str, Resource] | None = None, port: int = 0, host: str = "127.0.0.1"
+    ) -> None:
         self.resources: dict[str, Resource] = dict(resources or {})
+        self.sequences: dict[str, list[Resource]] = {}
         self.requests: Counter[str] = Counter()  # by path
         self.targets: list[str] = []  # every request's path and query, in order
+        self.user_agents: list[str] = []
+        self.times: list[float] = []  # monotonic arrival time of each request
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.host = host
         self._lock = threading.Lock()
         site = self
 
@@ -57,14 +70,14 @@ class SiteServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> SiteServer:
         """Start serving in a daemon thread."""
@@ -84,12 +97,26 @@ class SiteServer:
         self.stop()
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(handler)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         with self._lock:
             self.requests[parts.path] += 1
             self.targets.append(path)
-        resource = self.resources.get(path) or self.resources.get(parts.path)
+            self.user_agents.append(handler.headers.get("User-Agent", ""))
+            self.times.append(time.monotonic())
+            queued = self.sequences.get(path) or self.sequences.get(parts.path)
+            resource = queued.pop(0) if queued else None
+        resource = resource or self.resources.get(path) or self.resources.get(parts.path)
         if resource is None:
             resource = Resource(b"<html><body>Not found</body></html>", status=404)
         if resource.delay:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 
-from jobs.pages import article_html, listing_html, rss_xml
+from jobs.pages import article_html, listing_html, news_sitemap_xml, rss_xml, sitemap_index_xml, sitemap_xml
 from jobs.siteserver import Resource, SiteServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -120,7 +122,7 @@ def write_config(path: Path, sources: list[dict], **extra: object) -> Path:
     shipped = yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text(encoding="utf-8"))
     data = {
         "database": "tradewatch.db",
-        "fetch": {"timeout": "5s", "retries": 0, "concurrency": 8, "per_host": 4, "workers": 2},
+        "fetch": {"timeout": "5s", "retries": 0, "concurrency": 8, "per_host": 4, "delay": 0, "workers": 2},
         "sources": sources,
         "rules": shipped["rules"],
         **extra,
@@ -158,3 +160,103 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[dict]:
 
 def dump(value: object) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, default=str)
+
+
+def ago(hours: float) -> str:
+    """The time ``hours`` before now (negative: in the future), ISO 8601 UTC."""
+    moment = datetime.now(UTC) - timedelta(hours=hours)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def json_ld(published: str, modified: str | None = None) -> str:
+    """A NewsArticle JSON-LD block, inside a @graph as many sites write it."""
+    article = {"@type": "NewsArticle", "headline": "x", "datePublished": published}
+    if modified:
+        article["dateModified"] = modified
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebSite", "name": "Ledger"}, article]}
+    return f'<script type="application/ld+json">{json.dumps(graph)}</script>'
+
+
+def gzip_bytes(text: str) -> bytes:
+    return gzip.compress(text.encode())
+
+
+def url_dated_path() -> str:
+    """A story whose only date is in its URL: today's."""
+    return datetime.now(UTC).strftime("/news/%Y/%m/%d/url-date")
+
+
+def news_site() -> dict[str, Resource]:
+    """A site found through robots.txt and sitemaps: an index, a news sitemap with old and new
+    entries, a gzipped plain sitemap, a path robots.txt forbids, and pages with each date form."""
+    r: dict[str, Resource] = {}
+    r["/robots.txt"] = Resource(
+        b"User-agent: tradewatch\nDisallow: /private/\n\nUser-agent: *\nDisallow: /\n\n"
+        b"Sitemap: /sitemap-index.xml\n",
+        "text/plain",
+    )
+    r["/sitemap-index.xml"] = Resource(
+        sitemap_index_xml(
+            [
+                ("/sitemaps/news.xml", ago(0.5)),
+                ("/sitemaps/pages.xml.gz", ago(1)),
+                ("/sitemaps/2019.xml", "2019-06-30"),
+            ]
+        ).encode(),
+        "application/xml",
+    )
+    r["/sitemaps/news.xml"] = Resource(
+        news_sitemap_xml(
+            [
+                # The news sitemap's date wins over the page's own JSON-LD.
+                {
+                    "loc": "/news/aranceles",
+                    "title": "México responde a los aranceles",
+                    "date": ago(1),
+                    "language": "es",
+                    "keywords": "aranceles, T-MEC",
+                },
+                {"loc": "/news/old-story", "title": "Old tariff story", "date": ago(24 * 5)},
+                {"loc": "/private/tariff-memo", "title": "Tariff memo", "date": ago(2)},
+                # A date in the future is not believed: the page's own date is used.
+                {"loc": "/news/future", "title": "Trump on tariffs, dated next week", "date": ago(-24 * 7)},
+            ]
+        ).encode(),
+        "application/xml",
+    )
+    r["/sitemaps/pages.xml.gz"] = Resource(
+        gzip_bytes(
+            sitemap_xml(
+                [
+                    ("/news/json-ld", ago(3)),
+                    ("/news/meta", ago(3)),
+                    (url_dated_path(), None),
+                    ("/news/undated", None),
+                    ("/news/json-ld-old", ago(2)),
+                ]
+            )
+        ),
+        "application/x-gzip",
+    )
+    r["/sitemaps/2019.xml"] = Resource(
+        sitemap_xml([("/news/2019-story", "2019-06-01")]).encode(), "application/xml"
+    )
+    spanish = paragraphs("La Secretaría de Economía respondió a los aranceles anunciados por Trump.")
+    r["/news/aranceles"] = Resource(
+        article_html("México responde", spanish, lang="es", head_extra=json_ld(ago(30))).encode()
+    )
+    english = paragraphs("President Trump announced new tariffs on steel imports from Mexico.")
+    r["/news/future"] = Resource(article_html("Trump on tariffs", english, published=ago(4)).encode())
+    r["/news/json-ld"] = Resource(
+        article_html("JSON-LD dated", english, head_extra=json_ld(ago(5), ago(2))).encode()
+    )
+    r["/news/meta"] = Resource(article_html("Meta dated", english, published=ago(6)).encode())
+    r[url_dated_path()] = Resource(article_html("Dated by its URL", english).encode())
+    r["/news/undated"] = Resource(article_html("No date anywhere", english).encode())
+    r["/news/json-ld-old"] = Resource(
+        article_html("An old story, lately touched", english, head_extra=json_ld(ago(24 * 10))).encode()
+    )
+    r["/private/tariff-memo"] = Resource(article_html("Memo", english).encode())
+    r["/news/old-story"] = Resource(article_html("Old", english).encode())
+    r["/news/2019-story"] = Resource(article_html("2019", english).encode())
+    return r

@@ -94,11 +94,12 @@ CASES = [
     (broken(sources__1__name="ledger"), "sources[2] (ledger): name: duplicate of an earlier source"),
     (
         broken(sources__0__colour="red"),
-        "sources[1] (ledger): colour: unknown key (allowed: cron, every, feed, follow, links, name, page)",
+        "sources[1] (ledger): colour: unknown key (allowed: cron, every, feed, follow, links, max_age, name, "
+        "page, robots, sitemap)",
     ),
     (
         broken(sources__0__page="https://example.org/"),
-        "sources[1] (ledger): give exactly one of feed: or page: with its URL",
+        "sources[1] (ledger): give exactly one of feed:, sitemap: or page: with its URL",
     ),
     (
         broken(rules__1__query="(steel OR acero"),
@@ -114,14 +115,26 @@ CASES = [
     (broken(fetch__max_page_size="big"), "fetch: max_page_size: 'big' is not a size such as 512KB or 10MB"),
     (
         broken(fetch__proxy="x"),
-        "fetch: proxy: unknown key (allowed: concurrency, max_page_size, per_host, retries, robots, "
-        "timeout, user_agent, workers)",
+        "fetch: proxy: unknown key (allowed: autothrottle, concurrency, contact, delay, max_page_size, "
+        "max_retry_wait, per_host, retries, robots, timeout, user_agent, workers)",
     ),
     (
         broken(schedule="daily"),
         "schedule: unknown key (allowed: database, defaults, fetch, health, hooks, rules, sources, timezone)",
     ),
     (broken(sources="ledger"), "sources: must be a list"),
+    (
+        broken(sources__0__max_age="old"),
+        "sources[1] (ledger): max_age: 'old' is not a duration such as 500ms, 30s, 15m, 2h or 1d",
+    ),
+    (broken(sources__0__robots="no"), "sources[1] (ledger): robots: 'no' is not true or false"),
+    (broken(sources__0__links="a"), "sources[1] (ledger): links: only page sources take a links selector"),
+    (
+        broken(rules__0__lang=["spanish"]),
+        "rules[1] (tariffs): lang: 'spanish' is not a language code such as en or es",
+    ),
+    (broken(fetch__contact="me@example.org"), "fetch: contact: 'me@example.org' is not an http(s) URL"),
+    (broken(fetch__delay="slow"), "fetch: delay: 'slow' is not a duration such as 500ms, 30s, 15m, 2h or 1d"),
 ]
 
 

@@ -35,7 +35,7 @@ def test_kill_9_mid_crawl_then_rerun(tmp_path):
         config = write_config(
             tmp_path / "config.yaml",
             [{"name": f"feed{f}", "feed": f"{server.url}/feed{f}.xml"} for f in range(3)],
-            fetch={"retries": 0, "concurrency": 4, "per_host": 2, "workers": 2},
+            fetch={"retries": 0, "concurrency": 4, "per_host": 2, "delay": 0, "workers": 2},
         )
         db = tmp_path / "tradewatch.db"
         process = subprocess.Popen(

@@ -38,13 +38,15 @@ def test_schema_is_the_documented_one(store):
     assert columns(store, "articles") == [
         "id", "url", "title", "summary", "text", "author", "published_at",
         "fetched_at", "source", "lang", "content_hash", "fetch_error",
+        "published_from", "updated_at", "keywords",
     ]  # fmt: skip
     assert columns(store, "article_urls") == ["url", "article_id"]
     assert columns(store, "matches") == ["article_id", "rule", "terms", "hits", "snippet", "matched_at"]
     assert columns(store, "sources") == [
         "name", "kind", "url", "etag", "last_modified", "last_run_at", "last_ok_at",
-        "last_status", "last_error", "consecutive_failures",
+        "last_status", "last_error", "consecutive_failures", "retry_at",
     ]  # fmt: skip
+    assert columns(store, "skipped") == ["url", "source", "published_at", "reason", "seen_at"]
     assert "flagged" in store.db.view_names()
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -52,7 +54,7 @@ def test_schema_is_the_documented_one(store):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
-    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 2
+    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 3
 
 
 def test_save_find_aliases_and_flagged_view(store):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider
@@ -15,13 +14,16 @@ from twisted.python.failure import Failure
 
 from crawler.config import Source
 from crawler.context import CrawlContext
+from crawler.dates import iso
 from crawler.errors import FetchError
 from crawler.extract import Page, decode_html
 from crawler.items import ArticleItem
-from crawler.sources import Entry, FeedSource, PageSource
+from crawler.middlewares import WAIT_STATUSES, retry_after
+from crawler.sources import Entry, FeedSource, PageSource, Sitemap, SitemapSource
 
 logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
+MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> sitemap, and one more level for odd sites
 
 
 def describe_failure(failure: Failure) -> str:
@@ -31,20 +33,6 @@ def describe_failure(failure: Failure) -> str:
         return f"HTTP {error.response.status}"
     message = str(error) or type(error).__name__
     return message.splitlines()[0][:300]
-
-
-def retry_after(value: bytes | None) -> float | None:
-    """Seconds in a Retry-After header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    text = value.decode("latin-1").strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    return max((when - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -65,10 +53,20 @@ class SourcesSpider(Spider):
         super().__init__(**kwargs)
         self.context = context
         self.sources = list(sources)
+        now = datetime.now(UTC)
+        # Entries dated before their source's cutoff are ignored (max_age).
+        self.cutoffs = {
+            s.name: iso(now - timedelta(seconds=s.max_age)) if s.max_age else None for s in self.sources
+        }
+        self._sitemaps_seen: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources:
             yield self._listing_request(source)
+
+    def _meta(self, source: Source, **meta: Any) -> dict[str, Any]:
+        robots = self.context.fetch.robots if source.robots is None else source.robots
+        return {**meta, "dont_obey_robotstxt": not robots}
 
     def _listing_request(self, source: Source) -> Request:
         state = self.context.store.source_state(source.name)
@@ -83,7 +81,7 @@ class SourcesSpider(Spider):
             callback=self.parse_listing,
             errback=self.listing_failed,
             cb_kwargs={"source": source},
-            meta={"handle_httpstatus_list": [304]},
+            meta=self._meta(source, handle_httpstatus_list=[304]),
             dont_filter=True,
             priority=10,
         )
@@ -97,7 +95,11 @@ class SourcesSpider(Spider):
             return
         headers = _headers(response)
         try:
-            if source.kind == "feed":
+            if source.kind == "sitemap":
+                self._sitemaps_seen.add(response.url)
+                sitemap = self._parse_sitemap(response, source, headers)
+                entries = sitemap.entries
+            elif source.kind == "feed":
                 entries = FeedSource.parse(source.name, response.body, headers, response.url)
             else:
                 text = decode_html(response.body, headers.get("content-type"))
@@ -112,8 +114,60 @@ class SourcesSpider(Spider):
             self.context.report.changed()
             return
         report.validators = (headers.get("etag"), headers.get("last-modified"))
+        if source.kind == "sitemap":
+            yield from self._sitemap_requests(sitemap, source, depth=1)
         for entry in entries:
             yield from self._follow(entry, source)
+        self.context.report.changed()
+
+    # -- sitemaps ----------------------------------------------------------------
+
+    def _parse_sitemap(self, response: Response, source: Source, headers: dict[str, str]) -> Sitemap:
+        max_size = self.context.fetch.max_page_size
+        return SitemapSource.parse(source.name, response.body, headers, response.url, max_size=max_size)
+
+    def _sitemap_requests(self, sitemap: Sitemap, source: Source, depth: int) -> Iterator[Request]:
+        """Requests for the child sitemaps that may hold entries younger than the source's cutoff."""
+        cutoff = self.cutoffs[source.name]
+        for url, lastmod in sitemap.sitemaps:
+            if url in self._sitemaps_seen or (cutoff and lastmod and lastmod < cutoff):
+                continue
+            if depth > MAX_SITEMAP_DEPTH:
+                logger.warning("source %s: sitemaps nested too deep, %s not read", source.name, url)
+                continue
+            self._sitemaps_seen.add(url)
+            yield Request(
+                url,
+                callback=self.parse_sitemap,
+                errback=self.sitemap_failed,
+                cb_kwargs={"source": source, "depth": depth},
+                meta=self._meta(source),
+                priority=10,
+            )
+
+    def parse_sitemap(self, response: Response, source: Source, depth: int) -> Iterator[Any]:
+        """Read a child sitemap (of an index or a robots.txt): more sitemaps, or entries to follow."""
+        try:
+            sitemap = self._parse_sitemap(response, source, _headers(response))
+        except FetchError as error:
+            self._sitemap_lost(source, f"{response.url}: {error}")
+            return
+        yield from self._sitemap_requests(sitemap, source, depth + 1)
+        for entry in sitemap.entries:
+            yield from self._follow(entry, source)
+        self.context.report.changed()
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        """A child sitemap that cannot be fetched: the source is incomplete, the others go on."""
+        self._sitemap_lost(
+            failure.request.cb_kwargs["source"], f"{failure.request.url}: {describe_failure(failure)}"
+        )
+
+    def _sitemap_lost(self, source: Source, message: str) -> None:
+        report = self.context.report.of(source.name)
+        report.errors += 1
+        report.incomplete = True  # keep no validators: the next run reads the index again
+        logger.warning("source %s: sitemap %s", source.name, message)
         self.context.report.changed()
 
     def listing_failed(self, failure: Failure) -> None:
@@ -123,7 +177,7 @@ class SourcesSpider(Spider):
         status = str(failure.value.response.status) if isinstance(failure.value, HttpError) else "error"
         report = self.context.report.of(source.name)
         report.fail(message, status)
-        if isinstance(failure.value, HttpError) and failure.value.response.status in (429, 503):
+        if isinstance(failure.value, HttpError) and failure.value.response.status in WAIT_STATUSES:
             report.retry_after = retry_after(failure.value.response.headers.get("Retry-After"))
         logger.warning("source %s: %s", source.name, message)
         self.context.report.changed()
@@ -134,38 +188,61 @@ class SourcesSpider(Spider):
             logger.debug("source %s: entry without a link skipped: %r", source.name, entry.title)
             return
         report = self.context.report.of(source.name)
+        cutoff = self.cutoffs[source.name]
+        if cutoff and entry.listed_date and entry.listed_date < cutoff:
+            report.old += 1  # judged by the listing's date: never fetched, nothing written
+            return
         store = self.context.store
         if store.remember(keys) is not None:
             report.duplicate += 1
+            return
+        if cutoff and store.skipped(keys):
+            report.old += 1
             return
         if not self.context.claim(entry.url, keys):
             report.duplicate += 1
             return
         if not source.follow:
-            yield ArticleItem(entry)
+            yield ArticleItem(entry, cutoff=cutoff)
             return
         yield Request(
             entry.link,
             callback=self.parse_article,
             errback=self.article_failed,
-            cb_kwargs={"entry": entry},
+            cb_kwargs={"entry": entry, "cutoff": cutoff},
+            meta=self._meta(source),
         )
 
-    def parse_article(self, response: Response, entry: Entry) -> Iterator[ArticleItem]:
+    def parse_article(self, response: Response, entry: Entry, cutoff: str | None) -> Iterator[ArticleItem]:
         """Hand an article page to the pipelines."""
         content_type = _headers(response).get("content-type")
         if content_type and not content_type.lower().startswith(HTML_TYPES):
-            yield ArticleItem(entry, fetch_error=f"not an HTML page ({content_type.split(';')[0]})")
+            fetch_error = f"not an HTML page ({content_type.split(';')[0]})"
+            yield ArticleItem(entry, fetch_error=fetch_error, cutoff=cutoff)
             return
-        yield ArticleItem(entry, Page(response.url, response.body, content_type))
+        yield ArticleItem(entry, Page(response.url, response.body, content_type), cutoff=cutoff)
 
     def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
         """Keep an article whose page cannot be fetched, from the listing's own words."""
         engine = self.crawler.engine
+        entry, cutoff = failure.request.cb_kwargs["entry"], failure.request.cb_kwargs["cutoff"]
         if engine is not None and not engine.running:
+            self.context.release(entry.url)
             return  # cancelled by a shutdown: not stored, so fetched again on the next run
-        entry = failure.request.cb_kwargs["entry"]
-        yield ArticleItem(entry, fetch_error=describe_failure(failure))
+        error = failure.value
+        if isinstance(error, HttpError) and error.response.status in WAIT_STATUSES:
+            # The site asks us to come back later: leave the item for the next run (which the
+            # source's saved validators must not hide), no sooner than it asks.
+            report = self.context.report.of(entry.source)
+            report.deferred += 1
+            report.incomplete = True
+            wait = retry_after(error.response.headers.get("Retry-After"))
+            report.retry_after = max(report.retry_after or 0.0, wait or 0.0) or None
+            self.context.release(entry.url)
+            logger.info("source %s: %s deferred (HTTP %d)", entry.source, entry.link, error.response.status)
+            self.context.report.changed()
+            return
+        yield ArticleItem(entry, fetch_error=describe_failure(failure), cutoff=cutoff)
 
     def closed(self, reason: str) -> None:
         """Record each source's outcome; keep ETag/Last-Modified only when nothing was lost."""
@@ -179,4 +256,5 @@ class SourcesSpider(Spider):
                 status=report.status,
                 error=report.error,
                 validators=report.validators if safe else None,
+                retry_after=report.retry_after,
             )

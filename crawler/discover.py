@@ -1,0 +1,55 @@
+"""Find a site's feeds and sitemaps: the library behind ``tradewatch discover``."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import urlsplit
+
+from scrapy.crawler import AsyncCrawlerProcess
+
+from crawler.config import FetchConfig
+from crawler.settings import scrapy_settings
+from crawler.spiders.discover import DiscoverSpider, Found
+
+ORDER = {"link rel=alternate": 0, "link on the page": 1, "robots.txt": 2, "common path": 3}
+
+
+def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[Found]:
+    """The feeds and sitemaps found from the page at ``url``, each read and counted, best first."""
+    found: list[Found] = []
+    settings = scrapy_settings(fetch, log_level)
+    settings["ITEM_PIPELINES"] = {}
+    settings["RETRY_TIMES"] = min(fetch.retries, 1)
+    process = AsyncCrawlerProcess(settings)
+    if log_level not in ("DEBUG", "INFO"):
+        for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    process.crawl(DiscoverSpider, url=url, found=found, max_size=fetch.max_page_size)
+    process.start()
+    return sorted(found, key=lambda f: (f.kind != "page", f.kind != "feed", ORDER.get(f.how, 9), f.url))
+
+
+def source_name(url: str, taken: set[str]) -> str:
+    """A short, unique source name from a URL: ``ledger-feeds-news`` for ledger.example/feeds/news.xml."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "site").removeprefix("www.").split(".")[0]
+    path = re.sub(r"\.(xml|rss|atom|json|gz)$", "", parts.path.strip("/"))
+    words = [w for w in re.split(r"[^a-z0-9]+", f"{host} {path}".lower()) if w]
+    base = "-".join(words)[:48].strip("-") or "source"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def suggested_sources(found: list[Found]) -> list[dict[str, str]]:
+    """Ready-to-paste ``sources:`` entries for what was found (a sitemap index stands for its children)."""
+    taken: set[str] = set()
+    sources = []
+    for item in found:
+        if item.error or item.kind == "page":
+            continue
+        sources.append({"name": source_name(item.url, taken), item.kind: item.url})
+    return sources
