@@ -30,7 +30,9 @@ def test_news_sitemap_keeps_the_nested_news_fields():
 
 
 def test_index_and_robots_give_child_sitemaps_and_anything_else_is_an_error():
-    index = SitemapSource.parse("s", sitemap_index_xml([("/n.xml", "2026-11-01")]).encode(), {}, "https://a.test/")
+    index = SitemapSource.parse(
+        "s", sitemap_index_xml([("/n.xml", "2026-11-01")]).encode(), {}, "https://a.test/"
+    )
     assert index.sitemaps == [("https://a.test/n.xml", "2026-11-01T00:00:00Z")] and not index.entries
     robots = SitemapSource.parse("s", b"Sitemap: https://a.test/s.xml\n", {}, "https://a.test/robots.txt")
     assert robots.sitemaps == [("https://a.test/s.xml", None)]
@@ -41,9 +43,7 @@ def test_index_and_robots_give_child_sitemaps_and_anything_else_is_an_error():
 
 
 def test_sitemap_source_from_robots_txt(tmp_path, news):
-    config = write_config(
-        tmp_path / "config.yaml", [{"name": "ledger", "sitemap": f"{news.url}/robots.txt"}]
-    )
+    config = write_config(tmp_path / "config.yaml", [{"name": "ledger", "sitemap": f"{news.url}/robots.txt"}])
     result = run_cli("crawl", config=config)
     assert result.returncode == 0, result.stderr
     db = tmp_path / "tradewatch.db"
