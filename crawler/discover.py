@@ -10,9 +10,7 @@ from scrapy.crawler import AsyncCrawlerProcess
 
 from crawler.config import FetchConfig
 from crawler.settings import scrapy_settings
-from crawler.spiders.discover import DiscoverSpider, Found
-
-ORDER = {"link rel=alternate": 0, "link on the page": 1, "robots.txt": 2, "common path": 3}
+from crawler.spiders.discover import HOW, DiscoverSpider, Found
 
 
 def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[Found]:
@@ -27,13 +25,14 @@ def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[F
             logging.getLogger(name).setLevel(logging.CRITICAL)
     process.crawl(DiscoverSpider, url=url, found=found, max_size=fetch.max_page_size)
     process.start()
-    return sorted(found, key=lambda f: (f.kind != "page", f.kind != "feed", ORDER.get(f.how, 9), f.url))
+    return sorted(found, key=lambda f: (f.kind != "page", f.kind != "feed", HOW.index(f.how), f.url))
 
 
 def source_name(url: str, taken: set[str]) -> str:
     """A short, unique source name from a URL: ``ledger-feeds-news`` for ledger.example/feeds/news.xml."""
     parts = urlsplit(url)
-    host = (parts.hostname or "site").removeprefix("www.").split(".")[0]
+    host = (parts.hostname or "site").removeprefix("www.")
+    host = "site" if host.replace(".", "").isdigit() or ":" in host else host.split(".")[0]
     path = re.sub(r"\.(xml|rss|atom|json|gz)$", "", parts.path.strip("/"))
     words = [w for w in re.split(r"[^a-z0-9]+", f"{host} {path}".lower()) if w]
     base = "-".join(words)[:48].strip("-") or "source"

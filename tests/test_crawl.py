@@ -280,3 +280,28 @@ def test_an_unreachable_source_is_reported_in_one_line(tmp_path):
     assert "Traceback" not in result.stderr and "ERROR" not in result.stderr
     assert "source down: Connection was refused" in result.stderr
     assert "error: Connection was refused" in result.stdout
+
+
+def test_a_rule_limited_to_spanish_flags_spanish_articles_only(site, tmp_path):
+    rules = [
+        {"name": "aranceles-es", "terms": ["tariff*", "aranceles"], "lang": ["es"]},
+        {"name": "any-language", "terms": ["tariff*", "aranceles"]},
+    ]
+    config = write_config(
+        tmp_path / "config.yaml",
+        [
+            {"name": "ledger", "feed": f"{site.url}/feeds/ledger.xml"},
+            {"name": "gob", "page": f"{site.url}/prensa", "links": "ul.comunicados"},
+        ],
+        rules=rules,
+    )
+    assert run_cli("crawl", config=config).returncode == 0
+    rows = query(
+        tmp_path / "tradewatch.db",
+        "SELECT articles.lang, group_concat(matches.rule) AS rules FROM articles"
+        " JOIN matches ON matches.article_id = articles.id GROUP BY articles.id",
+    )
+    spanish = [r for r in rows if r["lang"] == "es"]
+    english = [r for r in rows if r["lang"] == "en"]
+    assert len(spanish) == 2 and all("aranceles-es" in r["rules"] for r in spanish)
+    assert english and all(r["rules"] == "any-language" for r in english)

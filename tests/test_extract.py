@@ -94,3 +94,34 @@ def corpus_f1() -> tuple[float, float, float]:
 def test_extraction_quality_on_the_real_article_corpus():
     precision, recall, f1 = corpus_f1()
     assert f1 >= 0.93, (precision, recall, f1)
+
+
+def test_language_from_the_page_tag_the_listing_or_the_text():
+    spanish = ["La Secretaría de Economía anunció nuevos aranceles al acero importado desde Asia. " * 3] * 4
+    analyser = Analyser([])
+    untagged = article_html("Aranceles", spanish).replace('<html lang="en">', "<html>")
+    entry = Entry("s", "https://news.test/story?id=1")
+    assert analyser.analyse(entry, page(untagged)).lang == "es"  # detected from the text
+    listed = Entry("s", "https://news.test/story?id=1", lang="pt")
+    assert (
+        analyser.analyse(listed, page(untagged)).lang == "pt"
+    )  # news:language or the feed's, before guessing
+    assert (
+        analyser.analyse(listed, page(article_html("x", spanish, lang="es-MX"))).lang == "es"
+    )  # <html lang>
+    assert (
+        analyser.analyse(Entry("s", "https://news.test/a", title="Hola")).lang is None
+    )  # too short to guess
+
+
+def test_dates_choose_the_most_trusted_believable_origin():
+    from crawler.dates import choose
+
+    assert choose([("feed", "2026-11-02T10:00:00Z"), ("json-ld", "2026-11-01T09:00:00Z")]) == (
+        "json-ld", "2026-11-01T09:00:00Z",
+    )  # fmt: skip
+    assert choose([("news-sitemap", "2999-01-01T00:00:00Z"), ("feed", "2026-11-02T10:00:00Z")]) == (
+        "feed", "2026-11-02T10:00:00Z",
+    )  # fmt: skip
+    origin, when = choose([("meta", "1970-01-01T00:00:00Z"), ("feed", None)])
+    assert origin == "first-seen" and when > "2026"

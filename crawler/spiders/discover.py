@@ -12,6 +12,7 @@ from scrapy import Request, Spider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.dates import believable
 from crawler.errors import FetchError
 from crawler.extract import decode_html
 from crawler.sources import Entry, FeedSource, SitemapSource
@@ -32,6 +33,13 @@ FEED_PATHS = (
     "/?feed=rss2",
 )
 SITEMAP_PATHS = ("/sitemap.xml", "/sitemap_index.xml", "/news-sitemap.xml", "/sitemap-news.xml")
+HOW = (
+    "the given URL",
+    "link rel=alternate",
+    "link on the page",
+    "robots.txt",
+    "common path",
+)  # most telling first
 MAX_CHILD_SITEMAPS = 20  # of an index, newest first: enough to count and date what it lists
 
 
@@ -52,7 +60,7 @@ class Found:
     def add(self, entries: list[Entry]) -> None:
         """Count ``entries`` and keep the newest date among them."""
         self.items += len(entries)
-        dates = [d for e in entries if (d := e.listed_date)]
+        dates = [d for e in entries if believable(d := e.listed_date)]
         if dates:
             self.newest = max([*dates, self.newest or ""])
         self.news = self.news or any(e.date_from == "news-sitemap" for e in entries)
@@ -68,7 +76,7 @@ class DiscoverSpider(Spider):
         self.url = url
         self.found = found
         self.max_size = max_size
-        self._seen: set[str] = set()
+        self._seen: dict[str, Found] = {}
 
     async def start(self) -> AsyncIterator[Request]:
         root = urljoin(self.url, "/")
@@ -85,6 +93,7 @@ class DiscoverSpider(Spider):
             callback=self.parse_candidate,
             errback=self.ignore,
             cb_kwargs={"kind": kind, "how": how, "title": title},
+            dont_filter=True,  # one URL may be found several ways; each way is recorded
         )
 
     def parse_page(self, response: Response) -> Iterator[Request]:
@@ -127,7 +136,12 @@ class DiscoverSpider(Spider):
     ) -> Iterator[Request]:
         """Read a candidate as a feed or a sitemap; keep it when it is one."""
         key = normalize_url(response.url)
-        if key in self._seen or not is_http_url(response.url):
+        if not is_http_url(response.url):
+            return
+        if key in self._seen:  # found twice (a common path redirecting to the linked feed, say)
+            known = self._seen[key]
+            if HOW.index(how) < HOW.index(known.how):
+                known.how, known.title = how, title or known.title
             return
         headers = _headers(response)
         try:
@@ -143,7 +157,7 @@ class DiscoverSpider(Spider):
                 found.add(sitemap.entries)
         except FetchError:
             return  # a common path that is no feed or sitemap: nothing found there
-        self._seen.add(key)
+        self._seen[key] = found
         self.found.append(found)
         if kind == "sitemap":
             children = sorted(sitemap.sitemaps, key=lambda c: c[1] or "", reverse=True)
