@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from w3lib.encoding import html_to_unicode
 
 from crawler import dates
-from crawler.langs import detect_lang, short_lang
+from crawler.langs import article_lang
 from crawler.rules import Match, Matcher, Node
 from crawler.sources import Entry
 from crawler.text import collapse, content_hash
@@ -223,9 +223,7 @@ class Analyser:
             [(entry.date_from or "feed", entry.published_at), *facts.published], now
         )
         updated = next((d for d in (facts.updated_at, entry.updated_at) if dates.believable(d, now)), None)
-        lang = (
-            short_lang(facts.lang) or entry.lang or detect_lang(" ".join((title, entry.summary, text or "")))
-        )
+        lang = article_lang(facts.lang, entry.lang, " ".join((title, entry.summary, text or "")))
         return Analysis(
             url=facts.url,
             title=title,

@@ -7,6 +7,8 @@ from typing import Any
 
 MIN_TEXT = 40  # characters: below this a detector's guess is noise
 MIN_CONFIDENCE = 0.6  # normalised probability of the detector's best guess
+OVERRIDE_TEXT = 300  # characters of text from which a sure guess may overrule the page's tag
+OVERRIDE_CONFIDENCE = 0.95
 
 
 def short_lang(value: Any) -> str | None:
@@ -17,6 +19,11 @@ def short_lang(value: Any) -> str | None:
     return code if code.isalpha() and 2 <= len(code) <= 3 else None
 
 
+def load_detector() -> None:
+    """Load the language model now (the analysis pool's fork server does, for all its workers)."""
+    _identifier()
+
+
 @cache
 def _identifier():
     # py3langid: the detector trafilatura itself uses; loaded once per process, when first needed.
@@ -25,10 +32,23 @@ def _identifier():
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def detect_lang(text: str) -> str | None:
+def detect_lang(text: str, *, min_text: int = MIN_TEXT, confidence: float = MIN_CONFIDENCE) -> str | None:
     """The language of ``text`` by py3langid, or None when it is short or the guess is unsure."""
     text = text.strip()
-    if len(text) < MIN_TEXT:
+    if len(text) < min_text:
         return None
-    code, confidence = _identifier().classify(text[:5000])
-    return code if confidence >= MIN_CONFIDENCE else None
+    code, sure = _identifier().classify(text[:5000])
+    return code if sure >= confidence else None
+
+
+def article_lang(tag: str | None, listed: str | None, text: str) -> str | None:
+    """An article's language: its page's tag, else the listing's, else a guess from the text.
+
+    A long text whose language the detector is sure of overrules a tag that says otherwise:
+    site templates carry wrong tags (English stories tagged ``de`` were seen on a large site).
+    """
+    tagged = short_lang(tag) or listed
+    if tagged is None:
+        return detect_lang(text)
+    guess = detect_lang(text, min_text=OVERRIDE_TEXT, confidence=OVERRIDE_CONFIDENCE)
+    return guess if guess and guess != tagged else tagged

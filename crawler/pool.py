@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -31,6 +32,8 @@ class AnalysisPool:
         if self._pool is None:
             # A fresh server process imports trafilatura once and forks the workers from it:
             # no worker inherits the crawler's threads and event loop, none imports twice.
+            # The fork server checks it is still this process's child (see crawler.lifeline).
+            os.environ["TRADEWATCH_PARENT_PID"] = str(os.getpid())
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["crawler.forkserver_init", "crawler.extract", "trafilatura"])
             self._pool = ProcessPoolExecutor(

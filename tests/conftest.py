@@ -26,8 +26,16 @@ LOREM = (
 )
 
 
-def paragraphs(*lead: str) -> list[str]:
+LOREM_ES = (
+    "La comisión se reunió durante varias horas y escuchó a productores, importadores y "
+    "economistas sobre los efectos de la medida en los precios, el empleo y la inversión en la región."
+)
+
+
+def paragraphs(*lead: str, spanish: bool = False) -> list[str]:
     """Lead paragraphs followed by neutral filler, enough for trafilatura to see an article."""
+    if spanish:
+        return [*lead, LOREM_ES, LOREM_ES.replace("comisión", "junta"), LOREM_ES.replace("región", "zona")]
     return [*lead, LOREM, LOREM.replace("committee", "panel"), LOREM.replace("region", "country")]
 
 
@@ -63,7 +71,9 @@ def fixture_site() -> dict[str, Resource]:
             paragraphs("The Riverside Rovers won the minor league final after a penalty shoot-out."),
         ).encode()
     )
-    spanish = paragraphs("La Secretaría de Economía anunció nuevos aranceles al acero importado.")
+    spanish = paragraphs(
+        "La Secretaría de Economía anunció nuevos aranceles al acero importado.", spanish=True
+    )
     r["/noticias/header-latin1"] = Resource(
         article_html("Economía anuncia aranceles", spanish, lang="es", charset_meta=None).encode(
             "latin-1", "xmlcharrefreplace"
@@ -241,7 +251,9 @@ def news_site() -> dict[str, Resource]:
     r["/sitemaps/2019.xml"] = Resource(
         sitemap_xml([("/news/2019-story", "2019-06-01")]).encode(), "application/xml"
     )
-    spanish = paragraphs("La Secretaría de Economía respondió a los aranceles anunciados por Trump.")
+    spanish = paragraphs(
+        "La Secretaría de Economía respondió a los aranceles anunciados por Trump.", spanish=True
+    )
     r["/news/aranceles"] = Resource(
         article_html("México responde", spanish, lang="es", head_extra=json_ld(ago(30))).encode()
     )

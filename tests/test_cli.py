@@ -19,7 +19,18 @@ COMMANDS = sorted(cli.commands)
 
 def test_every_command_has_help_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert COMMANDS == ["alerts", "check", "crawl", "demo", "hooks", "matches", "run", "search", "status"]
+    assert COMMANDS == [
+        "alerts",
+        "check",
+        "crawl",
+        "demo",
+        "discover",
+        "hooks",
+        "matches",
+        "run",
+        "search",
+        "status",
+    ]
     names = [(name,) for name in COMMANDS] + [("alerts", "retry"), ("hooks", "test")]
     for words in names:
         result = run_cli(*words, "--help")

@@ -61,6 +61,7 @@ def test_discover_finds_feeds_and_sitemaps_and_prints_sources(tmp_path):
 
 
 def test_discover_on_a_site_with_nothing_to_find(tmp_path):
+    write_config(tmp_path / "config.yaml", [])
     with SiteServer({"/": Resource(b"<html><body>Hello</body></html>")}) as server:
         result = run_cli("discover", server.url, config=tmp_path / "config.yaml")
     assert result.returncode == 0 and "no feed or sitemap found" in result.stdout
