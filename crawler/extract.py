@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from w3lib.encoding import html_to_unicode
 
 from crawler import dates
-from crawler.langs import article_lang
+from crawler.langs import article_lang, short_lang
 from crawler.rules import Match, Matcher, Node
 from crawler.sources import Entry
 from crawler.text import collapse, content_hash
@@ -50,6 +50,7 @@ class Analysis:
     content_hash: str
     keywords: str | None = None
     matches: tuple[Match, ...] = field(default_factory=tuple)
+    page_lang: str | None = None  # the page's own language tag, before any detection
 
     def row(self, source: str, fetch_error: str | None = None) -> dict[str, object]:
         """The ``articles`` row for this analysis."""
@@ -207,10 +208,23 @@ def read_page(page: Page, *, dated: bool = False) -> PageFacts:
 
 
 class Analyser:
-    """Turns entries and their pages into Analyses with one compiled Matcher."""
+    """Turns entries and their pages into Analyses with one compiled Matcher.
 
-    def __init__(self, rules: Sequence[tuple[str, Node]]) -> None:
+    ``detect_langs=False`` leaves the language detector out (``with_detected_lang`` adds it
+    later): the analysis workers do so, and the crawler process holds the one copy of its
+    model instead of every worker.
+    """
+
+    def __init__(self, rules: Sequence[tuple[str, Node]], detect_langs: bool = True) -> None:
         self.matcher = Matcher(rules)
+        self.detect_langs = detect_langs
+
+    @staticmethod
+    def with_detected_lang(analysis: Analysis, entry: Entry) -> Analysis:
+        """``analysis`` with its language checked (or guessed) by the detector."""
+        text = " ".join((analysis.title, analysis.summary, analysis.text or ""))
+        lang = article_lang(analysis.page_lang, entry.lang, text)
+        return analysis if lang == analysis.lang else replace(analysis, lang=lang)
 
     def analyse(self, entry: Entry, page: Page | None = None) -> Analysis:
         """The Analysis of ``entry``, reading ``page`` when it was fetched."""
@@ -223,7 +237,11 @@ class Analyser:
             [(entry.date_from or "feed", entry.published_at), *facts.published], now
         )
         updated = next((d for d in (facts.updated_at, entry.updated_at) if dates.believable(d, now)), None)
-        lang = article_lang(facts.lang, entry.lang, " ".join((title, entry.summary, text or "")))
+        page_lang = short_lang(facts.lang)
+        if self.detect_langs:
+            lang = article_lang(page_lang, entry.lang, " ".join((title, entry.summary, text or "")))
+        else:
+            lang = page_lang or entry.lang
         return Analysis(
             url=facts.url,
             title=title,
@@ -237,6 +255,7 @@ class Analyser:
             content_hash=content_hash(text or entry.summary or title),
             keywords=entry.keywords,
             matches=tuple(self.matcher.match([title, entry.summary, text or ""])),
+            page_lang=page_lang,
         )
 
 
@@ -249,7 +268,7 @@ def start_worker(rules: Sequence[tuple[str, Node]]) -> None:
 
     die_with_parent()
     global _WORKER
-    _WORKER = Analyser(rules)
+    _WORKER = Analyser(rules, detect_langs=False)
     import trafilatura  # noqa: F401  (import once, not on the first page)
 
     gc.collect()

@@ -29,7 +29,8 @@ class AnalysePipeline:
         context: CrawlContext = self.crawler.spider.context  # type: ignore[union-attr]
         if item.page is not None:
             try:
-                item.analysis = await context.pool.analyse(item.entry, item.page)
+                analysis = await context.pool.analyse(item.entry, item.page)
+                item.analysis = context.analyser.with_detected_lang(analysis, item.entry)
                 return item
             except Exception as error:  # one bad page must not stop the crawl
                 logger.exception("extraction failed on %s", item.page.url)
