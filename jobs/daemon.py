@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from crawler.config import Config, Source, load_config, rule_nodes
 from crawler.errors import ConfigError
-from crawler.store import Store
+from crawler.store import Store, utcnow
 
 logger = logging.getLogger("tradewatch.daemon")
 
@@ -218,6 +218,13 @@ class Daemon:
         from crawler.report import CrawlReport
         from crawler.spiders.sources import SourcesSpider
 
+        retry_at = self.store.source_state(source.name).retry_at
+        if retry_at and retry_at > utcnow():  # a cron schedule may come round before the site's pause ends
+            logger.info(
+                "source %s: waiting until %s (Retry-After)", source.name, retry_at,
+                extra={"event": "waiting", "source": source.name, "until": retry_at},
+            )  # fmt: skip
+            return
         report = CrawlReport.for_sources([source.name])
         context = CrawlContext(
             self.store, self.config.rules, self.config.hooks, self.config.fetch, report, self.pool
@@ -244,9 +251,9 @@ class Daemon:
         job = self.scheduler.get_job(f"source:{source.name}")
         if job is not None and not source.cron:
             job.modify(next_run_time=datetime.now(UTC) + timedelta(seconds=delay))
+        why = f"failed {failures} times in a row" if failures else "asked to wait (Retry-After)"
         logger.info(
-            "source %s failed %d times in a row: next try in %.0f s",
-            source.name, failures, delay,
+            "source %s %s: next try in %.0f s", source.name, why, delay,
             extra={"event": "backoff", "source": source.name, "failures": failures, "delay": delay},
         )  # fmt: skip
 

@@ -235,3 +235,25 @@ def test_sigterm_during_a_hung_crawl_stops_within_10_seconds(tmp_path):
         assert daemon.stop() == 0
         assert time.monotonic() - started < 12
         assert "cancelling 1 running crawls" in daemon.log.read_text()
+
+
+def test_sources_of_one_host_crawl_one_at_a_time(tmp_path):
+    resources = {}
+    for name in ("a", "b"):
+        items = [{"title": f"{name}{i}", "link": f"/{name}/{i}", "guid": f"{name}{i}"} for i in range(3)]
+        resources[f"/{name}.xml"] = Resource(rss_xml(name, "/", items).encode(), "application/rss+xml")
+        for i in range(3):
+            resources[f"/{name}/{i}"] = Resource(b"<html><body><p>story</p></body></html>", delay=0.4)
+    with SiteServer(resources) as server:
+        sources = [{"name": n, "feed": f"{server.url}/{n}.xml", "every": "1h"} for n in ("a", "b")]
+        config = write_config(
+            tmp_path / "config.yaml", sources, fetch={"per_host": 1, "delay": 0, "retries": 0, "workers": 1}
+        )
+        daemon = Daemon(config)
+        db = tmp_path / "tradewatch.db"
+        try:
+            daemon.wait_for(lambda: db.exists() and len(query(db, "SELECT url FROM articles")) == 6)
+        finally:
+            assert daemon.stop() == 0
+    # Each crawl keeps per_host within itself; one crawl per host at a time keeps it across them.
+    assert server.max_in_flight == 1
