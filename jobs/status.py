@@ -32,8 +32,10 @@ class SourceHealth:
     problem: str | None  # why it is unhealthy, or None
 
 
-def next_run(config: Config, source_name: str, last_run: datetime | None) -> datetime | None:
-    """When the daemon will next crawl the source (jitter and backoff aside)."""
+def next_run(
+    config: Config, source_name: str, last_run: datetime | None, retry_at: datetime | None = None
+) -> datetime | None:
+    """When the daemon will next crawl the source (jitter and backoff aside; not before ``retry_at``)."""
     source = config.source(source_name)
     now = datetime.now(UTC)
     if source.cron:
@@ -42,10 +44,9 @@ def next_run(config: Config, source_name: str, last_run: datetime | None) -> dat
         from apscheduler.triggers.cron import CronTrigger
 
         trigger = CronTrigger.from_crontab(source.cron, timezone=ZoneInfo(config.timezone))
-        return trigger.get_next_fire_time(None, now)
-    if last_run is None:
-        return now
-    return last_run + timedelta(seconds=source.every)
+        return trigger.get_next_fire_time(None, max(now, retry_at or now))
+    due = now if last_run is None else last_run + timedelta(seconds=source.every)
+    return max(due, retry_at) if retry_at else due
 
 
 def source_health(config: Config, store: Store) -> list[SourceHealth]:
@@ -73,7 +74,7 @@ def source_health(config: Config, store: Store) -> list[SourceHealth]:
                 counts.get(source.name, 0),
                 failures,
                 row.get("last_error"),
-                next_run(config, source.name, last_run),
+                next_run(config, source.name, last_run, _parse(row.get("retry_at"))),
                 problem,
             )
         )

@@ -116,7 +116,7 @@ def test_fields_are_clean_text(crawled):
     assert "Most read" not in sheinbaum["text"] and "Newsletters" not in sheinbaum["text"]
     assert sheinbaum["author"] == "Ana Ruiz"
     json_item = article(db, f"{site.url}/news/json-item")
-    assert json_item["published_at"] == "2026-11-03T08:00:00Z"
+    assert (json_item["published_at"], json_item["published_from"]) == ("2026-11-03T08:00:00Z", "feed")
     assert json_item["author"] == "Wire staff"
     assert json_item["content_hash"] and len(json_item["content_hash"]) == 40
 

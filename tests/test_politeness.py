@@ -105,3 +105,10 @@ def test_a_listing_429_with_retry_after_sets_the_next_run(tmp_path):
         assert "HTTP 429" in result.stdout
         (source,) = query(tmp_path / "tradewatch.db", "SELECT last_status, retry_at FROM sources")
         assert source["last_status"] == "429" and source["retry_at"] is not None
+
+
+def test_autothrottle_keeps_the_limits(tmp_path):
+    with SiteServer(slow_site(4, delay=0.2)) as server:
+        crawl(tmp_path, server, per_host=2, delay="0.1s", autothrottle=True)
+    assert server.max_in_flight <= 2
+    assert len(query(tmp_path / "tradewatch.db", "SELECT url FROM articles")) == 4
