@@ -183,6 +183,7 @@ class SourceState:
     consecutive_failures: int = 0
     last_run_at: str | None = None
     retry_at: str | None = None  # the server asked us (Retry-After) not to come back before this
+    last_ok_at: str | None = None
 
 
 class Store:
@@ -276,6 +277,8 @@ class Store:
 
     def skip(self, urls: Sequence[str], source: str, published_at: str | None, reason: str) -> None:
         """Remember entries not kept (too old), so that they are never fetched again."""
+        if not urls:
+            return
         now = utcnow()
         rows = [(u, source, published_at, reason, now) for u in dict.fromkeys(urls) if u]
         try:
@@ -436,6 +439,7 @@ class Store:
             row["consecutive_failures"] or 0,
             row["last_run_at"],
             row["retry_at"],
+            row["last_ok_at"],
         )
 
     def record_source(

@@ -161,6 +161,7 @@ def discover(ctx: click.Context, url: str, as_json: bool, verbose: int) -> None:
     (Sitemap: lines) and common paths (/feed, /rss.xml, /sitemap.xml, news sitemaps), reads
     each one found and says how many items it lists and how recent the newest is. Uses the
     config file's fetch: settings when there is one (robots.txt is obeyed by default).
+    Exits 1 when nothing was found.
     """
     import json
 
@@ -179,14 +180,14 @@ def discover(ctx: click.Context, url: str, as_json: bool, verbose: int) -> None:
         from dataclasses import asdict
 
         click.echo(json.dumps({"found": [asdict(f) for f in found], "sources": sources}, indent=2))
-        return
+        sys.exit(0 if sources else 1)
     for item in found:
         if item.error:
             click.echo(f"# {item.url}: {item.error}")
     listed = [f for f in found if not f.error and f.kind != "page"]
     if not listed:
         click.echo(f"# no feed or sitemap found from {url}")
-        return
+        sys.exit(1)
     click.echo(f"# found from {url}: paste under sources: in {DEFAULT_CONFIG}")
     for item, source in zip(listed, sources, strict=True):
         click.echo(f"# {_found_line(item)}")

@@ -196,6 +196,13 @@ def url_dated_path() -> str:
     return datetime.now(UTC).strftime("/news/%Y/%m/%d/url-date")
 
 
+def pages_sitemap(*undated: str) -> Resource:
+    """The news site's gzipped plain sitemap: dated pages, an undated archive page, and ``undated``."""
+    urls = [("/news/json-ld", ago(3)), ("/news/meta", ago(3)), ("/news/json-ld-old", ago(2))]
+    urls += [("/news/archive-undated", None), *((u, None) for u in undated)]
+    return Resource(gzip_bytes(sitemap_xml(urls)), "application/x-gzip")
+
+
 def news_site() -> dict[str, Resource]:
     """A site found through robots.txt and sitemaps: an index, a news sitemap with old and new
     entries, a gzipped plain sitemap, a path robots.txt forbids, and pages with each date form."""
@@ -234,20 +241,7 @@ def news_site() -> dict[str, Resource]:
         ).encode(),
         "application/xml",
     )
-    r["/sitemaps/pages.xml.gz"] = Resource(
-        gzip_bytes(
-            sitemap_xml(
-                [
-                    ("/news/json-ld", ago(3)),
-                    ("/news/meta", ago(3)),
-                    (url_dated_path(), None),
-                    ("/news/undated", None),
-                    ("/news/json-ld-old", ago(2)),
-                ]
-            )
-        ),
-        "application/x-gzip",
-    )
+    r["/sitemaps/pages.xml.gz"] = pages_sitemap()
     r["/sitemaps/2019.xml"] = Resource(
         sitemap_xml([("/news/2019-story", "2019-06-01")]).encode(), "application/xml"
     )
@@ -265,6 +259,7 @@ def news_site() -> dict[str, Resource]:
     r["/news/meta"] = Resource(article_html("Meta dated", english, published=ago(6)).encode())
     r[url_dated_path()] = Resource(article_html("Dated by its URL", english).encode())
     r["/news/undated"] = Resource(article_html("No date anywhere", english).encode())
+    r["/news/archive-undated"] = Resource(article_html("An undated archive page", english).encode())
     r["/news/json-ld-old"] = Resource(
         article_html("An old story, lately touched", english, head_extra=json_ld(ago(24 * 10))).encode()
     )

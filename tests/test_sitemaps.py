@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ago, news_site, query, run_cli, url_dated_path, write_config
+from conftest import ago, news_site, pages_sitemap, query, run_cli, url_dated_path, write_config
 
 from crawler.errors import FetchError
 from crawler.sources import SitemapSource
@@ -54,35 +54,42 @@ def test_sitemap_source_from_robots_txt(tmp_path, news):
     # robots.txt: the tradewatch group allows all but /private/ (every other agent is refused).
     assert news.requests["/private/tariff-memo"] == 0
     assert "robots.txt" in rows["/private/tariff-memo"]["fetch_error"].lower()
-    assert set(rows) == {
-        "/news/aranceles", "/news/future", "/news/json-ld", "/news/meta", url_dated_path(),
-        "/news/undated", "/private/tariff-memo",
-    }  # fmt: skip
     origins = {path: r["published_from"] for path, r in rows.items()}
     assert origins == {
         "/news/aranceles": "news-sitemap", "/news/future": "meta", "/news/json-ld": "json-ld",
-        "/news/meta": "meta", url_dated_path(): "htmldate", "/news/undated": "first-seen",
-        "/private/tariff-memo": "news-sitemap",
+        "/news/meta": "meta", "/private/tariff-memo": "news-sitemap",
     }  # fmt: skip
     assert rows["/news/json-ld"]["updated_at"] > rows["/news/json-ld"]["published_at"]
-    # Read, then judged too old by its own JSON-LD date: kept aside, never fetched again.
-    (skipped,) = query(db, "SELECT * FROM skipped")
-    assert skipped["url"] == f"{news.url}/news/json-ld-old" and skipped["reason"] == "older than max_age"
+    # Read, then judged too old by its own JSON-LD date; and, at the first crawl, the
+    # sitemap's undated archive page: kept aside, never fetched (again).
+    skipped = {r["url"].removeprefix(news.url): r["reason"] for r in query(db, "SELECT * FROM skipped")}
+    assert skipped == {
+        "/news/json-ld-old": "older than max_age",
+        "/news/archive-undated": "undated, listed at the first crawl",
+    }
+    assert news.requests["/news/archive-undated"] == 0
     aranceles = rows["/news/aranceles"]
     assert (aranceles["published_from"], aranceles["lang"], aranceles["keywords"]) == (
         "news-sitemap", "es", "aranceles, T-MEC",
     )  # fmt: skip
     assert rows["/news/future"]["published_from"] == "meta"  # next week's sitemap date not believed
     assert all(r["published_at"] <= ago(-0.25) for r in rows.values())
-    # Every request named tradewatch.
     assert all(ua.startswith("tradewatch/") for ua in news.user_agents)
 
+    # Two undated pages appear in the sitemap: new since the first crawl, so they are read.
+    news.resources["/sitemaps/pages.xml.gz"] = pages_sitemap(url_dated_path(), "/news/undated")
     before = dict(news.requests)
     again = run_cli("crawl", config=config)
     assert again.returncode == 0, again.stderr
     fetched = {p for p, n in news.requests.items() if n > before.get(p, 0)}
-    assert not {p for p in fetched if p.startswith(("/news/", "/private/"))}  # no known URL refetched
-    assert len(query(db, "SELECT * FROM articles")) == 7
+    assert {p for p in fetched if p.startswith(("/news/", "/private/"))} == {
+        url_dated_path(),
+        "/news/undated",
+    }
+    assert "/sitemaps/news.xml" in fetched  # robots.txt is read in full, and the sitemaps it names
+    rows = {r["url"].removeprefix(news.url): r for r in query(db, "SELECT * FROM articles")}
+    assert rows[url_dated_path()]["published_from"] == "htmldate"  # only its URL has a date
+    assert rows["/news/undated"]["published_from"] == "first-seen"
 
 
 def test_max_age_on_a_feed_ignores_the_archive(tmp_path, site):

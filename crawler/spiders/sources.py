@@ -59,6 +59,12 @@ class SourcesSpider(Spider):
             s.name: iso(now - timedelta(seconds=s.max_age)) if s.max_age else None for s in self.sources
         }
         self._sitemaps_seen: set[str] = set()
+        # Sitemap sources that never finished a crawl: their undated entries are a baseline.
+        self.baseline = {
+            s.name
+            for s in self.sources
+            if s.kind == "sitemap" and context.store.source_state(s.name).last_ok_at is None
+        }
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources:
@@ -115,9 +121,12 @@ class SourcesSpider(Spider):
             return
         report.validators = (headers.get("etag"), headers.get("last-modified"))
         if source.kind == "sitemap":
+            if sitemap.sitemaps:
+                # A robots.txt or an index that has not changed says nothing of the sitemaps it
+                # names: it is read in full every time, so that they are.
+                report.validators = (None, None)
             yield from self._sitemap_requests(sitemap, source, depth=1)
-        for entry in entries:
-            yield from self._follow(entry, source)
+        yield from self._follow_all(entries, source)
         self.context.report.changed()
 
     # -- sitemaps ----------------------------------------------------------------
@@ -153,8 +162,7 @@ class SourcesSpider(Spider):
             self._sitemap_lost(source, f"{response.url}: {error}")
             return
         yield from self._sitemap_requests(sitemap, source, depth + 1)
-        for entry in sitemap.entries:
-            yield from self._follow(entry, source)
+        yield from self._follow_all(sitemap.entries, source)
         self.context.report.changed()
 
     def sitemap_failed(self, failure: Failure) -> None:
@@ -182,6 +190,18 @@ class SourcesSpider(Spider):
         logger.warning("source %s: %s", source.name, message)
         self.context.report.changed()
 
+    def _follow_all(self, entries: list[Entry], source: Source) -> Iterator[Any]:
+        if source.name in self.baseline:
+            # A sitemap's first crawl: what it lists without any date is its archive, not news.
+            # Remember it (never fetched); an undated URL that appears later is new, and followed.
+            undated = [e for e in entries if e.listed_date is None and e.url]
+            keys = [k for e in undated for k in e.keys]
+            self.context.store.skip(keys, source.name, None, "undated, listed at the first crawl")
+            self.context.report.of(source.name).old += len(undated)
+            entries = [e for e in entries if e.listed_date is not None]
+        for entry in entries:
+            yield from self._follow(entry, source)
+
     def _follow(self, entry: Entry, source: Source) -> Iterator[Any]:
         keys = entry.keys
         if not entry.url:
@@ -196,7 +216,7 @@ class SourcesSpider(Spider):
         if store.remember(keys) is not None:
             report.duplicate += 1
             return
-        if cutoff and store.skipped(keys):
+        if store.skipped(keys):
             report.old += 1
             return
         if not self.context.claim(entry.url, keys):
