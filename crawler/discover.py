@@ -19,6 +19,7 @@ def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[F
     settings = scrapy_settings(fetch, log_level)
     settings["ITEM_PIPELINES"] = {}
     settings["RETRY_TIMES"] = min(fetch.retries, 1)
+    settings["ROBOTSTXT_OBEY"] = fetch.robots  # the crawl decides per request; discovery here
     process = AsyncCrawlerProcess(settings)
     if log_level not in ("DEBUG", "INFO"):
         for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):

@@ -145,7 +145,9 @@ def demo_config(base: Config | None, server: SiteServer, database: Path) -> Conf
         Source("demo-ledger", "feed", f"{server.url}/feed.xml"),
         Source("demo-economia", "page", f"{server.url}/prensa", links="ul.comunicados a"),
     )
-    return replace(base, database=database.resolve(), sources=sources, hooks=())
+    # The demo site is ours, on this machine: no politeness delay.
+    fetch = replace(base.fetch, delay=0.0, autothrottle=False)
+    return replace(base, database=database.resolve(), sources=sources, hooks=(), fetch=fetch)
 
 
 def run_demo(base: Config | None, database: Path) -> tuple[CrawlReport, list[dict]]:
