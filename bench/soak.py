@@ -92,7 +92,7 @@ def main() -> None:
                 continue
             cycles += 1
             new += event.get("new", 0)
-            rss = sample_tree(daemon.pid, cpu)
+            rss, _ = sample_tree(daemon.pid, cpu)
             peak = max(peak, rss)
             if cycles == WARM_UP:
                 start_rss = rss

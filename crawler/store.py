@@ -258,8 +258,10 @@ class Store:
         try:
             with self.db.atomic():
                 article_id = int(self.db.conn.execute(_INSERT_ARTICLE, values).lastrowid)
-                urls = dict.fromkeys([article["url"], *aliases])
-                self.db.conn.executemany(_INSERT_ALIAS, [(u, article_id) for u in urls if u])
+                urls = [u for u in dict.fromkeys([article["url"], *aliases]) if u]
+                self.db.conn.executemany(_INSERT_ALIAS, [(u, article_id) for u in urls])
+                # A URL marked as a sitemap's archive may turn up dated, and new, in another sitemap.
+                self.db.conn.executemany("DELETE FROM skipped WHERE url = ?", [(u,) for u in urls])
                 self.db.conn.executemany(
                     _INSERT_MATCH,
                     [(article_id, m.rule, ", ".join(m.terms), m.hits, m.snippet, now) for m in matches],
@@ -291,16 +293,14 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(f"cannot record skipped {urls[0]}: {error}") from None
 
-    def skipped(self, urls: Iterable[str]) -> bool:
-        """True when any of ``urls`` was skipped before."""
+    def skipped(self, urls: Iterable[str]) -> str | None:
+        """Why any of ``urls`` was skipped before, or None when none was."""
         keys = list(dict.fromkeys(u for u in urls if u))
         if not keys:
-            return False
+            return None
         marks = ", ".join("?" * len(keys))
-        return (
-            self.db.execute(f"SELECT 1 FROM skipped WHERE url IN ({marks}) LIMIT 1", keys).fetchone()
-            is not None
-        )
+        row = self.db.execute(f"SELECT reason FROM skipped WHERE url IN ({marks}) LIMIT 1", keys).fetchone()
+        return row[0] if row else None
 
     def articles(self) -> Iterable[dict[str, Any]]:
         """Every stored article, newest first."""

@@ -199,7 +199,8 @@ def url_dated_path() -> str:
 def pages_sitemap(*undated: str) -> Resource:
     """The news site's gzipped plain sitemap: dated pages, an undated archive page, and ``undated``."""
     urls = [("/news/json-ld", ago(3)), ("/news/meta", ago(3)), ("/news/json-ld-old", ago(2))]
-    urls += [("/news/archive-undated", None), *((u, None) for u in undated)]
+    # /news/aranceles is news (the news sitemap dates it) though listed here undated.
+    urls += [("/news/archive-undated", None), ("/news/aranceles", None), *((u, None) for u in undated)]
     return Resource(gzip_bytes(sitemap_xml(urls)), "application/x-gzip")
 
 

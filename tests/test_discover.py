@@ -45,12 +45,12 @@ def test_discover_finds_feeds_and_sitemaps_and_prints_sources(tmp_path):
         3,
         True,
     )
-    assert index["items"] == 4 + 4 + 1 and index["newest"] is not None
+    assert index["items"] == 4 + 5 + 1 and index["newest"] is not None
     # What it prints is a working sources: list.
     pasted = yaml.safe_load(result.stdout)
     config = write_config(tmp_path / "config.yaml", pasted)
     assert [s.kind for s in load_config(config).sources] == ["feed", "feed", "feed", "sitemap"]
-    assert "news sitemap index of 3 sitemaps (robots.txt): 9 items, newest" in result.stdout
+    assert "news sitemap index of 3 sitemaps (robots.txt): 10 items, newest" in result.stdout
     assert index["newest"] < ago(-0.25)  # next week's entry is not believed
     assert [s["name"] for s in pasted] == [
         "site-feeds-items",

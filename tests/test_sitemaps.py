@@ -7,8 +7,8 @@ from conftest import ago, news_site, pages_sitemap, query, run_cli, url_dated_pa
 
 from crawler.errors import FetchError
 from crawler.sources import SitemapSource
-from jobs.pages import news_sitemap_xml, sitemap_index_xml
-from jobs.siteserver import SiteServer
+from jobs.pages import news_sitemap_xml, rss_xml, sitemap_index_xml
+from jobs.siteserver import Resource, SiteServer
 
 
 @pytest.fixture
@@ -105,3 +105,19 @@ def test_max_age_on_a_feed_ignores_the_archive(tmp_path, site):
     assert f"{site.url}/news/steel-duties" in urls  # undated in the feed and on the page: first seen now
     ledger = next(line for line in result.stdout.splitlines() if line.startswith("ledger"))
     assert ledger.split()[4] == "1"  # the "old" column
+
+
+def test_a_sitemaps_archive_never_marks_a_stored_article(tmp_path, news):
+    feed = rss_xml(
+        "Ledger", "/", [{"title": "México responde", "link": "/news/aranceles", "pubDate": ago(1)}]
+    )
+    news.resources["/feed.xml"] = Resource(feed.encode(), "application/rss+xml")
+    sources = [{"name": "feed", "feed": f"{news.url}/feed.xml"}]
+    config = write_config(tmp_path / "config.yaml", sources)
+    assert run_cli("crawl", config=config).returncode == 0
+    sources.append({"name": "pages", "sitemap": f"{news.url}/sitemaps/pages.xml.gz"})
+    write_config(tmp_path / "config.yaml", sources)
+    assert run_cli("crawl", "pages", config=config).returncode == 0
+    db = tmp_path / "tradewatch.db"
+    skipped = {r["url"].removeprefix(news.url) for r in query(db, "SELECT url FROM skipped")}
+    assert skipped == {"/news/archive-undated", "/news/json-ld-old"}  # not the stored /news/aranceles

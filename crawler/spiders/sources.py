@@ -23,6 +23,7 @@ from crawler.sources import Entry, FeedSource, PageSource, Sitemap, SitemapSourc
 
 logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
+ARCHIVE = "undated, listed at the first crawl"  # the skipped reason of a sitemap's baseline
 MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> sitemap, and one more level for odd sites
 
 
@@ -194,9 +195,12 @@ class SourcesSpider(Spider):
         if source.name in self.baseline:
             # A sitemap's first crawl: what it lists without any date is its archive, not news.
             # Remember it (never fetched); an undated URL that appears later is new, and followed.
-            undated = [e for e in entries if e.listed_date is None and e.url]
+            store = self.context.store
+            undated = [
+                e for e in entries if e.listed_date is None and e.url and store.find_article(e.keys) is None
+            ]
             keys = [k for e in undated for k in e.keys]
-            self.context.store.skip(keys, source.name, None, "undated, listed at the first crawl")
+            self.context.store.skip(keys, source.name, None, ARCHIVE)
             self.context.report.of(source.name).old += len(undated)
             entries = [e for e in entries if e.listed_date is not None]
         for entry in entries:
@@ -216,7 +220,10 @@ class SourcesSpider(Spider):
         if store.remember(keys) is not None:
             report.duplicate += 1
             return
-        if store.skipped(keys):
+        skipped = store.skipped(keys)
+        if skipped and (skipped != ARCHIVE or entry.listed_date is None):
+            # An archive mark holds undated listings only: the same URL with a recent date
+            # (a news sitemap beside the plain one) is news.
             report.old += 1
             return
         if not self.context.claim(entry.url, keys):
