@@ -237,7 +237,7 @@ def main() -> None:
             yaml.safe_dump(
                 {
                     "database": "bench.db",
-                    "fetch": {"concurrency": 16, "per_host": 8, "retries": 0, "delay": 0},
+                    "fetch": {"concurrency": 16, "per_host": 16, "retries": 0, "delay": 0},
                     "sources": [
                         {"name": f"feed-{f}", "feed": f"{site.url}/feed-{f}.xml"} for f in range(args.feeds)
                     ],
