@@ -83,25 +83,27 @@ def main() -> None:
         started = time.monotonic()
         cpu: dict[int, float] = {}
         assert daemon.stderr is not None
-        for line in daemon.stderr:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if event.get("event") != "crawl":
-                continue
-            cycles += 1
-            new += event.get("new", 0)
-            rss, _ = sample_tree(daemon.pid, cpu)
-            peak = max(peak, rss)
-            if cycles == WARM_UP:
-                start_rss = rss
-            if cycles >= args.cycles:
-                end_rss = rss
-                break
-        daemon.terminate()
-        daemon.wait(timeout=30)
-        stop.set()
+        try:
+            for line in daemon.stderr:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") != "crawl":
+                    continue
+                cycles += 1
+                new += event.get("new", 0)
+                rss, _ = sample_tree(daemon.pid, cpu)
+                peak = max(peak, rss)
+                if cycles == WARM_UP:
+                    start_rss = rss
+                if cycles >= args.cycles:
+                    end_rss = rss
+                    break
+        finally:  # the daemon never outlives the benchmark, even when it fails
+            daemon.terminate()
+            daemon.wait(timeout=30)
+            stop.set()
     elapsed = time.monotonic() - started
     print(f"{cycles} crawl cycles in {elapsed:.0f} s, {new} new articles stored and alerted")
     print(f"RSS (daemon + fork server + workers) after {WARM_UP} cycles: {start_rss / 2**20:.1f} MB")
