@@ -112,3 +112,16 @@ def test_autothrottle_keeps_the_limits(tmp_path):
         crawl(tmp_path, server, per_host=2, delay="0.1s", autothrottle=True)
     assert server.max_in_flight <= 2
     assert len(query(tmp_path / "tradewatch.db", "SELECT url FROM articles")) == 4
+
+
+def test_robots_true_on_a_source_when_the_default_is_off(tmp_path):
+    site = slow_site(2)
+    site["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /news/1\n", "text/plain")
+    with SiteServer(site) as server:
+        config = write_config(
+            tmp_path / "config.yaml",
+            [{"name": "slow", "feed": f"{server.url}/feed.xml", "robots": True}],
+            fetch={"robots": False, "delay": 0, "retries": 0, "workers": 1},
+        )
+        assert run_cli("crawl", config=config).returncode == 0
+    assert server.requests["/news/0"] == 1 and server.requests["/news/1"] == 0
