@@ -1,1 +1,1 @@
-"""tradewatch's crawler: turns feeds and pages into stored, deduplicated, flagged articles."""
+"""tradewatch's crawler: turns feeds, sitemaps and pages into stored, deduplicated, flagged articles."""

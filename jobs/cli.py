@@ -43,7 +43,7 @@ def _config(ctx: click.Context) -> Config:
 @click.version_option(package_name="tradewatch")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str) -> None:
-    """tradewatch: monitor trade-policy news feeds and pages, flag what matters."""
+    """tradewatch: monitor trade-policy news feeds, sitemaps and pages, flag what matters."""
     ctx.obj = {"config_path": config_path}
 
 
