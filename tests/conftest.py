@@ -168,6 +168,18 @@ def query(db: Path, sql: str, params: tuple = ()) -> list[dict]:
         conn.close()
 
 
+def poll(db: Path, sql: str, params: tuple = ()) -> list[dict]:
+    """``query`` for a database a starting daemon may still be creating: [] until its tables exist."""
+    if not db.exists():
+        return []
+    try:
+        return query(db, sql, params)
+    except sqlite3.OperationalError as error:
+        if "no such table" in str(error):
+            return []
+        raise
+
+
 def dump(value: object) -> str:
     return json.dumps(value, indent=1, ensure_ascii=False, default=str)
 

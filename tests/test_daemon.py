@@ -16,7 +16,7 @@ from crawler.config import Source
 from jobs.daemon import backoff_delay
 from jobs.pages import rss_xml
 from jobs.siteserver import Resource, SiteServer
-from tests.conftest import query, write_config
+from tests.conftest import poll, query, write_config
 from tests.test_alerts import Receiver
 from tests.test_crawl import SOURCES, sources_at
 
@@ -113,7 +113,7 @@ def test_daemon_crawls_on_schedule_notifies_systemd_and_stops_cleanly(site, tmp_
         daemon = Daemon(config)
         db = tmp_path / "tradewatch.db"
         daemon.wait_for(lambda: "READY=1" in daemon.messages)
-        flagged = lambda: db.exists() and query(db, "SELECT count(*) AS n FROM alerts")[0]["n"]  # noqa: E731
+        flagged = lambda: len(poll(db, "SELECT id FROM alerts"))  # noqa: E731
         daemon.wait_for(lambda: flagged() and len(receiver.posts) == flagged())
         daemon.wait_for(
             lambda: query(db, "SELECT count(*) AS n FROM sources WHERE last_status = '304'")[0]["n"]
@@ -161,9 +161,7 @@ def test_kill_9_and_restart_loses_no_alert_and_repeats_none(site, tmp_path):
     config = write_config(tmp_path / "config.yaml", sources, hooks=hooks)
     db = tmp_path / "tradewatch.db"
     daemon = Daemon(config)
-    daemon.wait_for(
-        lambda: db.exists() and query(db, "SELECT count(*) AS n FROM alerts WHERE attempts > 0")[0]["n"]
-    )
+    daemon.wait_for(lambda: poll(db, "SELECT id FROM alerts WHERE attempts > 0"))
     daemon.kill()  # kill -9 while alerts are owed and the hook is down
     owed = query(db, "SELECT id FROM alerts WHERE status = 'pending'")
     assert owed
@@ -252,7 +250,7 @@ def test_sources_of_one_host_crawl_one_at_a_time(tmp_path):
         daemon = Daemon(config)
         db = tmp_path / "tradewatch.db"
         try:
-            daemon.wait_for(lambda: db.exists() and len(query(db, "SELECT url FROM articles")) == 6)
+            daemon.wait_for(lambda: len(poll(db, "SELECT url FROM articles")) == 6)
         finally:
             assert daemon.stop() == 0
     # Each crawl keeps per_host within itself; one crawl per host at a time keeps it across them.
