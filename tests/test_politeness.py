@@ -40,7 +40,8 @@ def test_delay_spaces_requests_to_one_host(tmp_path):
     with SiteServer(slow_site(4)) as server:
         crawl(tmp_path, server, per_host=2, delay="0.4s", robots=False)
     gaps = [b - a for a, b in zip(server.times, server.times[1:], strict=False)]
-    assert len(gaps) == 4 and min(gaps) >= 0.4 * 0.5  # Scrapy's jitter: 0.5x to 1.5x the delay
+    # Scrapy's jitter: 0.5x to 1.5x the delay, as sent; arrivals may differ by a few ms.
+    assert len(gaps) == 4 and min(gaps) >= 0.4 * 0.5 - 0.02
 
 
 def test_user_agent_names_tradewatch_and_the_contact_url(tmp_path):
