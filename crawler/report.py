@@ -20,6 +20,8 @@ class SourceReport:
     status: str = "not run"
     error: str | None = None
     validators: tuple[str | None, str | None] | None = None
+    # sitemap URL -> (ETag, Last-Modified) of the child sitemaps read in full
+    sitemap_validators: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     incomplete: bool = False  # an item of this source could not be stored
     retry_after: float | None = None  # seconds the server asked us to wait (429/503)
 

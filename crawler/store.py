@@ -158,6 +158,14 @@ def m003_dates_and_politeness(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_sitemaps(db: Database) -> None:
+    """ETag and Last-Modified of each sitemap a sitemap source reads, for conditional requests."""
+    db["sitemaps"].create(
+        {"url": str, "source": str, "etag": str, "last_modified": str, "checked_at": str}, pk="url"
+    )
+
+
 def alert_id(hook: str, url: str) -> str:
     """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
     return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
@@ -425,6 +433,24 @@ class Store:
         return counts
 
     # -- sources -------------------------------------------------------------
+
+    def sitemap_validators(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) kept for the sitemap at ``url``; (None, None) when none."""
+        row = self.db.execute("SELECT etag, last_modified FROM sitemaps WHERE url = ?", [url]).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def keep_sitemap_validators(
+        self, source: str, validators: dict[str, tuple[str | None, str | None]]
+    ) -> None:
+        """Record the validators of the sitemaps a finished crawl of ``source`` read in full."""
+        now = utcnow()
+        rows = [(url, source, etag, modified, now) for url, (etag, modified) in validators.items()]
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO sitemaps (url, source, etag, last_modified, checked_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def source_state(self, name: str) -> SourceState:
         """What was kept about source ``name`` (empty for a new source)."""

@@ -52,6 +52,7 @@ class SiteServer:
         self.resources: dict[str, Resource] = dict(resources or {})
         self.sequences: dict[str, list[Resource]] = {}
         self.requests: Counter[str] = Counter()  # by path
+        self.not_modified: Counter[str] = Counter()  # 304 answers, by path
         self.targets: list[str] = []  # every request's path and query, in order
         self.user_agents: list[str] = []
         self.times: list[float] = []  # monotonic arrival time of each request
@@ -135,6 +136,8 @@ class SiteServer:
                 and handler.headers.get("If-Modified-Since") == LAST_MODIFIED
             ):
                 status, body = 304, b""
+                with self._lock:
+                    self.not_modified[parts.path] += 1
         handler.send_response(status)
         if body or status == 200:
             headers.setdefault("Content-Type", resource.content_type)

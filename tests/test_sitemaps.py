@@ -86,7 +86,12 @@ def test_sitemap_source_from_robots_txt(tmp_path, news):
         url_dated_path(),
         "/news/undated",
     }
-    assert "/sitemaps/news.xml" in fetched  # robots.txt is read in full, and the sitemaps it names
+    # robots.txt and the index are read in full, so that the sitemaps they name are; an
+    # unchanged leaf sitemap answers 304 to the validators kept from the first crawl.
+    assert news.not_modified["/robots.txt"] == 0 and news.not_modified["/sitemap-index.xml"] == 0
+    assert news.not_modified["/sitemaps/news.xml"] == 1 and news.not_modified["/sitemaps/pages.xml.gz"] == 0
+    (kept,) = query(db, "SELECT * FROM sitemaps WHERE url LIKE '%news.xml'")
+    assert kept["source"] == "ledger" and kept["etag"]
     rows = {r["url"].removeprefix(news.url): r for r in query(db, "SELECT * FROM articles")}
     assert rows[url_dated_path()]["published_from"] == "htmldate"  # only its URL has a date
     assert rows["/news/undated"]["published_from"] == "first-seen"

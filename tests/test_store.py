@@ -47,6 +47,7 @@ def test_schema_is_the_documented_one(store):
         "last_status", "last_error", "consecutive_failures", "retry_at",
     ]  # fmt: skip
     assert columns(store, "skipped") == ["url", "source", "published_at", "reason", "seen_at"]
+    assert columns(store, "sitemaps") == ["url", "source", "etag", "last_modified", "checked_at"]
     assert "flagged" in store.db.view_names()
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
@@ -54,7 +55,7 @@ def test_schema_is_the_documented_one(store):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
-    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 3
+    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 4
 
 
 def test_save_find_aliases_and_flagged_view(store):

@@ -45,6 +45,16 @@ def _headers(response: Response) -> dict[str, str]:
     return headers
 
 
+def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The headers of a conditional GET with the validators kept from an earlier response."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
 class SourcesSpider(Spider):
     """Crawls the given sources: listings (with conditional GET), then new article pages."""
 
@@ -77,14 +87,9 @@ class SourcesSpider(Spider):
 
     def _listing_request(self, source: Source) -> Request:
         state = self.context.store.source_state(source.name)
-        headers = {}
-        if state.etag:
-            headers["If-None-Match"] = state.etag
-        if state.last_modified:
-            headers["If-Modified-Since"] = state.last_modified
         return Request(
             source.url,
-            headers=headers,
+            headers=_conditional(state.etag, state.last_modified),
             callback=self.parse_listing,
             errback=self.listing_failed,
             cb_kwargs={"source": source},
@@ -148,20 +153,32 @@ class SourcesSpider(Spider):
             self._sitemaps_seen.add(url)
             yield Request(
                 url,
+                headers=_conditional(*self.context.store.sitemap_validators(url)),
                 callback=self.parse_sitemap,
                 errback=self.sitemap_failed,
-                cb_kwargs={"source": source, "depth": depth},
-                meta=self._meta(source),
+                cb_kwargs={"source": source, "depth": depth, "url": url},
+                meta=self._meta(source, handle_httpstatus_list=[304]),
                 priority=10,
             )
 
-    def parse_sitemap(self, response: Response, source: Source, depth: int) -> Iterator[Any]:
+    def parse_sitemap(self, response: Response, source: Source, depth: int, url: str) -> Iterator[Any]:
         """Read a child sitemap (of an index or a robots.txt): more sitemaps, or entries to follow."""
+        if response.status == 304:  # every entry it lists was dealt with by a finished crawl
+            return
+        headers = _headers(response)
         try:
-            sitemap = self._parse_sitemap(response, source, _headers(response))
+            sitemap = self._parse_sitemap(response, source, headers)
         except FetchError as error:
             self._sitemap_lost(source, f"{response.url}: {error}")
             return
+        if not sitemap.sitemaps and (headers.get("etag") or headers.get("last-modified")):
+            # A leaf sitemap: kept for a conditional request next time, if this crawl finishes
+            # with nothing lost. (An index must be read each time: its sitemaps may change.)
+            report = self.context.report.of(source.name)
+            report.sitemap_validators[response.request.url] = (
+                headers.get("etag"),
+                headers.get("last-modified"),
+            )
         yield from self._sitemap_requests(sitemap, source, depth + 1)
         yield from self._follow_all(sitemap.entries, source)
         self.context.report.changed()
@@ -285,3 +302,5 @@ class SourcesSpider(Spider):
                 validators=report.validators if safe else None,
                 retry_after=report.retry_after,
             )
+            if safe and report.sitemap_validators:
+                self.context.store.keep_sitemap_validators(source.name, report.sitemap_validators)
