@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import paragraphs, query, run_cli, write_config
 
 from jobs.pages import article_html, rss_xml
@@ -19,10 +20,11 @@ def slow_site(n: int, delay: float = 0.0) -> dict[str, Resource]:
     return r
 
 
-def crawl(tmp_path, server: SiteServer, *args: str, **fetch: object):
+def crawl(tmp_path, server: SiteServer, *args: str, source: dict | None = None, **fetch: object):
+    """``tradewatch crawl`` of the slow site's feed with these fetch: settings (and source keys)."""
     config = write_config(
         tmp_path / "config.yaml",
-        [{"name": "slow", "feed": f"{server.url}/feed.xml"}],
+        [{"name": "slow", "feed": f"{server.url}/feed.xml", **(source or {})}],
         fetch={"timeout": "5s", "retries": 0, "concurrency": 8, "workers": 2, **fetch},
     )
     result = run_cli("crawl", *args, config=config)
@@ -50,18 +52,6 @@ def test_user_agent_names_tradewatch_and_the_contact_url(tmp_path):
     assert set(server.user_agents) == {
         "tradewatch/0.1 (self-hosted trade-policy news monitor) (+https://example.org/about-our-monitor)"
     }
-
-
-def test_robots_false_on_a_source_the_user_may_crawl(tmp_path):
-    site = slow_site(2)
-    site["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /news/\n", "text/plain")
-    with SiteServer(site) as server:
-        config = write_config(
-            tmp_path / "config.yaml",
-            [{"name": "slow", "feed": f"{server.url}/feed.xml", "robots": False}],
-        )
-        assert run_cli("crawl", config=config).returncode == 0
-    assert server.requests["/news/0"] == 1 and server.requests["/robots.txt"] == 0
 
 
 def test_retry_after_is_waited_for_within_a_crawl(tmp_path):
@@ -115,14 +105,16 @@ def test_autothrottle_keeps_the_limits(tmp_path):
     assert len(query(tmp_path / "tradewatch.db", "SELECT url FROM articles")) == 4
 
 
-def test_robots_true_on_a_source_when_the_default_is_off(tmp_path):
+@pytest.mark.parametrize(
+    ("default", "on_source", "fetched"),
+    [
+        (True, False, {"/news/0": 1, "/news/1": 1, "/robots.txt": 0}),  # the user has permission
+        (False, True, {"/news/0": 1, "/news/1": 0, "/robots.txt": 1}),  # one source obeys anyway
+    ],
+)
+def test_robots_per_source_overrules_the_default(tmp_path, default, on_source, fetched):
     site = slow_site(2)
     site["/robots.txt"] = Resource(b"User-agent: *\nDisallow: /news/1\n", "text/plain")
     with SiteServer(site) as server:
-        config = write_config(
-            tmp_path / "config.yaml",
-            [{"name": "slow", "feed": f"{server.url}/feed.xml", "robots": True}],
-            fetch={"robots": False, "delay": 0, "retries": 0, "workers": 1},
-        )
-        assert run_cli("crawl", config=config).returncode == 0
-    assert server.requests["/news/0"] == 1 and server.requests["/news/1"] == 0
+        crawl(tmp_path, server, robots=default, delay=0, source={"robots": on_source})
+    assert {path: server.requests[path] for path in fetched} == fetched
