@@ -23,6 +23,7 @@ class CrawlContext:
     report: CrawlReport
     pool: AnalysisPool
     analyser: Analyser = field(init=False)
+    _by_lang: dict[str, Rule] = field(init=False)  # rules with a lang: list, by name
     # key (normalised URL or feed id) -> the URL of the entry in flight that claimed it
     _claims: dict[str, str] = field(default_factory=dict)
     # URL in flight -> more keys that turned out to name the same entry
@@ -30,11 +31,15 @@ class CrawlContext:
 
     def __post_init__(self) -> None:
         self.analyser = Analyser(rule_nodes(self.rules))
+        self._by_lang = {rule.name: rule for rule in self.rules if rule.langs is not None}
 
     def applicable(self, matches: tuple[Match, ...], lang: str | None) -> tuple[Match, ...]:
         """The matches of rules that apply to an article in ``lang`` (a rule's ``lang:`` list)."""
-        limited = {rule.name for rule in self.rules if not rule.applies_to(lang)}
-        return tuple(m for m in matches if m.rule not in limited) if limited else matches
+        if not self._by_lang:
+            return matches
+        return tuple(
+            m for m in matches if m.rule not in self._by_lang or self._by_lang[m.rule].applies_to(lang)
+        )
 
     def alerts_owed(self, matches: tuple[Match, ...]) -> list[tuple[str, list[str]]]:
         """(hook, rules it follows) for each hook that follows at least one matched rule."""

@@ -68,6 +68,11 @@ def choose(candidates: Iterable[tuple[str, str | None]], now: datetime | None = 
     return "first-seen", iso(now)
 
 
-def older_than(date: str, seconds: float, now: datetime | None = None) -> bool:
-    """True when ``date`` lies more than ``seconds`` before now."""
-    return date < iso((now or datetime.now(UTC)) - timedelta(seconds=seconds))
+def utc_in(seconds: float = 0.0) -> str:
+    """The time ``seconds`` from now (negative: ago) as ISO 8601 UTC, the store's timestamp form."""
+    return iso(datetime.now(UTC) + timedelta(seconds=seconds))
+
+
+def from_iso(text: str) -> datetime:
+    """A stored ISO 8601 UTC timestamp as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

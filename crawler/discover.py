@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from urllib.parse import urlsplit
 
-from scrapy.crawler import AsyncCrawlerProcess
-
 from crawler.config import FetchConfig
-from crawler.settings import scrapy_settings
+from crawler.settings import crawler_process, scrapy_settings
 from crawler.spiders.discover import HOW, DiscoverSpider, Found
 
 
@@ -20,10 +17,7 @@ def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[F
     settings["ITEM_PIPELINES"] = {}
     settings["RETRY_TIMES"] = min(fetch.retries, 1)
     settings["ROBOTSTXT_OBEY"] = fetch.robots  # the crawl decides per request; discovery here
-    process = AsyncCrawlerProcess(settings)
-    if log_level not in ("DEBUG", "INFO"):
-        for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
+    process = crawler_process(settings, log_level)
     process.crawl(DiscoverSpider, url=url, found=found, max_size=fetch.max_page_size)
     process.start()
     return sorted(found, key=lambda f: (f.kind != "page", f.kind != "feed", HOW.index(f.how), f.url))

@@ -238,11 +238,7 @@ class Analyser:
         )
         updated = next((d for d in (facts.updated_at, entry.updated_at) if dates.believable(d, now)), None)
         page_lang = short_lang(facts.lang)
-        if self.detect_langs:
-            lang = article_lang(page_lang, entry.lang, " ".join((title, entry.summary, text or "")))
-        else:
-            lang = page_lang or entry.lang
-        return Analysis(
+        analysis = Analysis(
             url=facts.url,
             title=title,
             summary=entry.summary,
@@ -251,12 +247,13 @@ class Analyser:
             published_at=published,
             published_from=origin,
             updated_at=updated if updated and updated > published else None,
-            lang=lang,
+            lang=page_lang or entry.lang,
             content_hash=content_hash(text or entry.summary or title),
             keywords=entry.keywords,
             matches=tuple(self.matcher.match([title, entry.summary, text or ""])),
             page_lang=page_lang,
         )
+        return self.with_detected_lang(analysis, entry) if self.detect_langs else analysis
 
 
 _WORKER: Analyser | None = None

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import gc
-import logging
 from collections.abc import Callable, Sequence
-
-from scrapy.crawler import AsyncCrawlerProcess
 
 from crawler.config import Config, Source, rule_nodes
 from crawler.context import CrawlContext
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
-from crawler.settings import scrapy_settings
+from crawler.settings import crawler_process, scrapy_settings
 from crawler.spiders.sources import SourcesSpider
 from crawler.store import Store, utcnow
 
@@ -32,14 +29,9 @@ def crawl(
     pool = AnalysisPool(rule_nodes(config.rules), config.fetch.workers)
     try:
         context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool)
-        process = AsyncCrawlerProcess(scrapy_settings(config.fetch, log_level))
-        if log_level not in ("DEBUG", "INFO"):
-            # Download failures are recorded per source and reported once by tradewatch,
-            # not with Scrapy's tracebacks.
-            for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
-                logging.getLogger(name).setLevel(logging.CRITICAL)
         if not sources:
             return report
+        process = crawler_process(scrapy_settings(config.fetch, log_level), log_level)
         process.crawl(SourcesSpider, context=context, sources=sources)
         # Everything imported so far lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise walk it again and again; and

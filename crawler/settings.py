@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import TYPE_CHECKING, Any
 
 from crawler.config import ROBOTS_AGENT, FetchConfig
+
+if TYPE_CHECKING:
+    from scrapy.crawler import AsyncCrawlerProcess
 
 
 def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str, Any]:
@@ -70,3 +74,17 @@ def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str,
             "crawler.pipelines.StorePipeline": 200,
         },
     }
+
+
+def crawler_process(settings: dict[str, Any], log_level: str) -> AsyncCrawlerProcess:
+    """A Scrapy process for these settings; below INFO, download failures are not logged by Scrapy.
+
+    They are recorded per source and reported once by tradewatch, not with Scrapy's tracebacks.
+    """
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    process = AsyncCrawlerProcess(settings)
+    if log_level not in ("DEBUG", "INFO"):
+        for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    return process

@@ -12,13 +12,13 @@ import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from crawler.dates import utc_in
 from crawler.errors import StoreError
 from crawler.rules import Match
 
@@ -173,12 +173,7 @@ def alert_id(hook: str, url: str) -> str:
 
 def utcnow() -> str:
     """The current time as an ISO 8601 UTC string, to the second."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def utc_after(seconds: float) -> str:
-    """The time ``seconds`` from now as an ISO 8601 UTC string."""
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_in()
 
 
 @dataclass(frozen=True)
@@ -494,7 +489,7 @@ class Store:
             "last_status": status,
             "last_error": error,
             "consecutive_failures": previous.consecutive_failures + 1 if error else 0,
-            "retry_at": utc_after(retry_after) if retry_after else None,
+            "retry_at": utc_in(retry_after) if retry_after else None,
         }
         if not error:
             row["last_ok_at"] = now

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from crawler.config import Config, load_config, parse_duration
+from crawler.dates import from_iso, utc_in
 from crawler.errors import ConfigError, TradewatchError
 from crawler.report import CrawlReport, SourceReport
 
@@ -202,7 +203,7 @@ def _found_line(item) -> str:
         what += f" index of {item.sitemaps} sitemaps"
     line = f"{what} ({item.how}): {item.items} items"
     if item.newest:
-        age = datetime.now(UTC) - datetime.fromisoformat(item.newest.replace("Z", "+00:00"))
+        age = datetime.now(UTC) - from_iso(item.newest)
         line += f", newest {item.newest} ({_age(age)} ago)"
     return line + (f": {item.title}" if item.title else "")
 
@@ -258,7 +259,7 @@ def matches(ctx: click.Context, rule: str | None, since: str | None) -> None:
     after = None
     if since:
         seconds = _seconds("--since", since)
-        after = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        after = utc_in(-seconds)
     rows = Store(config.database).flagged(rule, after)
     for row in rows:
         click.echo(f"{row['matched_at']}  {row['rule']}  {row['title']}\n  {row['url']}")

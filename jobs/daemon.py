@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from crawler.config import Config, Source, load_config, rule_nodes
+from crawler.dates import from_iso
 from crawler.errors import ConfigError
 from crawler.store import Store, utcnow
 
@@ -36,10 +37,6 @@ def backoff_delay(source: Source, failures: int, retry_after: float | None) -> f
     """How long a source that failed ``failures`` times in a row waits before its next try."""
     delay = min(source.every * 2 ** (failures - 1), max(BACKOFF_CAP, source.every)) if failures else 0.0
     return max(delay, retry_after or 0.0)
-
-
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _host(url: str) -> str:
@@ -181,9 +178,9 @@ class Daemon:
             state = self.store.source_state(source.name)
             first = now + timedelta(seconds=0.2 * index)  # stagger the first crawls a little
             if state.last_run_at and not source.cron:
-                first = max(first, _utc(state.last_run_at) + timedelta(seconds=source.every))
+                first = max(first, from_iso(state.last_run_at) + timedelta(seconds=source.every))
             if state.retry_at:
-                first = max(first, _utc(state.retry_at))
+                first = max(first, from_iso(state.retry_at))
             self.scheduler.add_job(
                 self._crawl,
                 self._trigger(source),

@@ -12,10 +12,11 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.config import Hook
+from crawler.dates import from_iso, utc_in
 from crawler.errors import HookError
 from crawler.store import Store, utcnow
 from jobs.hooks import deliver
@@ -23,13 +24,8 @@ from jobs.hooks import deliver
 logger = logging.getLogger(__name__)
 
 
-def _at(seconds_from_now: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds_from_now)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _age(timestamp: str) -> float:
-    then = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    return (datetime.now(UTC) - then).total_seconds()
+    return (datetime.now(UTC) - from_iso(timestamp)).total_seconds()
 
 
 @dataclass
@@ -68,7 +64,7 @@ def dispatch_hook(store: Store, hook: Hook, report: DispatchReport, *, everythin
                 report.add(report.dead, hook.name, len(ids))
             else:
                 delay = hook.retry.delay(attempts) * random.uniform(0.9, 1.1)
-                store.mark_failed(ids, str(error), _at(delay))
+                store.mark_failed(ids, str(error), utc_in(delay))
                 report.add(report.failed, hook.name, len(ids))
             report.errors[hook.name] = str(error)
             logger.warning("hook %s: %s", hook.name, error)

@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.config import Config
+from crawler.dates import from_iso, utc_in
 from crawler.store import Store
 
 
 def _parse(timestamp: str | None) -> datetime | None:
-    return datetime.fromisoformat(timestamp.replace("Z", "+00:00")) if timestamp else None
+    return from_iso(timestamp) if timestamp else None
 
 
 def _short(moment: datetime | None) -> str:
@@ -52,7 +53,7 @@ def next_run(
 def source_health(config: Config, store: Store) -> list[SourceHealth]:
     """The health of every configured source."""
     rows = {row["name"]: row for row in store.db.query("SELECT * FROM sources")}
-    since = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = utc_in(-86400)
     counts = dict(
         store.db.execute("SELECT source, count(*) FROM articles WHERE fetched_at >= ? GROUP BY 1", [since])
     )

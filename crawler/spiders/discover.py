@@ -16,7 +16,7 @@ from crawler.dates import believable
 from crawler.errors import FetchError
 from crawler.extract import decode_html
 from crawler.sources import Entry, FeedSource, SitemapSource
-from crawler.spiders.sources import _headers, describe_failure
+from crawler.spiders.sources import describe_failure, response_headers
 from crawler.urls import is_http_url, normalize_url
 
 logger = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class DiscoverSpider(Spider):
 
     def parse_page(self, response: Response) -> Iterator[Request]:
         """Feeds the page names: <link rel=alternate> first, then links that look like feeds."""
-        text = decode_html(response.body, _headers(response).get("content-type"))
+        text = decode_html(response.body, response_headers(response).get("content-type"))
         from parsel import Selector
 
         page = Selector(text=text, base_url=response.url)
@@ -143,7 +143,7 @@ class DiscoverSpider(Spider):
             if HOW.index(how) < HOW.index(known.how):
                 known.how, known.title = how, title or known.title
             return
-        headers = _headers(response)
+        headers = response_headers(response)
         try:
             if kind == "feed":
                 entries = FeedSource.parse("discover", response.body, headers, response.url)
@@ -168,7 +168,7 @@ class DiscoverSpider(Spider):
         """Count a child sitemap's entries into its index."""
         try:
             sitemap = SitemapSource.parse(
-                "discover", response.body, _headers(response), response.url, max_size=self.max_size
+                "discover", response.body, response_headers(response), response.url, max_size=self.max_size
             )
         except FetchError:
             return

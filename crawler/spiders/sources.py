@@ -20,6 +20,7 @@ from crawler.extract import Page, decode_html
 from crawler.items import ArticleItem
 from crawler.middlewares import WAIT_STATUSES, retry_after
 from crawler.sources import Entry, FeedSource, PageSource, Sitemap, SitemapSource
+from crawler.store import SourceState
 
 logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
@@ -36,7 +37,8 @@ def describe_failure(failure: Failure) -> str:
     return message.splitlines()[0][:300]
 
 
-def _headers(response: Response) -> dict[str, str]:
+def response_headers(response: Response) -> dict[str, str]:
+    """A response's headers as a plain dict, names in lower case."""
     headers = {}
     for key in response.headers:
         value = response.headers.get(key)
@@ -71,22 +73,20 @@ class SourcesSpider(Spider):
         }
         self._sitemaps_seen: set[str] = set()
         # Sitemap sources that never finished a crawl: their undated entries are a baseline.
-        self.baseline = {
-            s.name
-            for s in self.sources
-            if s.kind == "sitemap" and context.store.source_state(s.name).last_ok_at is None
-        }
+        self.baseline: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources:
-            yield self._listing_request(source)
+            state = self.context.store.source_state(source.name)
+            if source.kind == "sitemap" and state.last_ok_at is None:
+                self.baseline.add(source.name)
+            yield self._listing_request(source, state)
 
     def _meta(self, source: Source, **meta: Any) -> dict[str, Any]:
         robots = self.context.fetch.robots if source.robots is None else source.robots
         return {**meta, "dont_obey_robotstxt": not robots}
 
-    def _listing_request(self, source: Source) -> Request:
-        state = self.context.store.source_state(source.name)
+    def _listing_request(self, source: Source, state: SourceState) -> Request:
         return Request(
             source.url,
             headers=_conditional(state.etag, state.last_modified),
@@ -105,7 +105,7 @@ class SourcesSpider(Spider):
         if response.status == 304:
             self.context.report.changed()
             return
-        headers = _headers(response)
+        headers = response_headers(response)
         try:
             if source.kind == "sitemap":
                 self._sitemaps_seen.add(response.url)
@@ -165,7 +165,7 @@ class SourcesSpider(Spider):
         """Read a child sitemap (of an index or a robots.txt): more sitemaps, or entries to follow."""
         if response.status == 304:  # every entry it lists was dealt with by a finished crawl
             return
-        headers = _headers(response)
+        headers = response_headers(response)
         try:
             sitemap = self._parse_sitemap(response, source, headers)
         except FetchError as error:
@@ -175,7 +175,7 @@ class SourcesSpider(Spider):
             # A leaf sitemap: kept for a conditional request next time, if this crawl finishes
             # with nothing lost. (An index must be read each time: its sitemaps may change.)
             report = self.context.report.of(source.name)
-            report.sitemap_validators[response.request.url] = (
+            report.sitemap_validators[url] = (
                 headers.get("etag"),
                 headers.get("last-modified"),
             )
@@ -259,7 +259,7 @@ class SourcesSpider(Spider):
 
     def parse_article(self, response: Response, entry: Entry, cutoff: str | None) -> Iterator[ArticleItem]:
         """Hand an article page to the pipelines."""
-        content_type = _headers(response).get("content-type")
+        content_type = response_headers(response).get("content-type")
         if content_type and not content_type.lower().startswith(HTML_TYPES):
             fetch_error = f"not an HTML page ({content_type.split(';')[0]})"
             yield ArticleItem(entry, fetch_error=fetch_error, cutoff=cutoff)
