@@ -117,7 +117,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
     report = run_crawl(config, sources, on_change=show if live else None, log_level=level)
     if live:
         click.echo(err=True)
-    width = max((len(name) for name in report.sources), default=6)
+    width = max([len("source"), *(len(name) for name in report.sources)])
     counters = ("new", "duplicate", "flagged", "old", "errors")
     click.echo(f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'err':>4}  status")
     for r in report.sources.values():
