@@ -68,6 +68,8 @@ class FetchConfig:
     max_retry_wait: float = 60.0
     contact: str | None = None
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    allow_hosts: tuple[str, ...] = ()  # hosts (or CIDR networks) whose private addresses may be fetched
+    allow_private: bool = False  # fetch private addresses wherever a source points
 
     @property
     def identity(self) -> str:
@@ -260,6 +262,27 @@ def _http_url(value: Any) -> str:
     return value
 
 
+_LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*\.?")
+
+
+def _hosts(value: Any) -> tuple[str, ...]:
+    import ipaddress
+
+    hosts = []
+    for item in value if isinstance(value, list) else [value]:
+        text = item.strip().lower() if isinstance(item, str) else ""
+        try:
+            ipaddress.ip_network(text.strip("[]"), strict=False)
+        except ValueError:
+            if not _HOSTNAME.fullmatch(text):
+                raise ValueError(
+                    f"{item!r} is not a host name, an IP address or a network such as 10.0.0.0/8"
+                ) from None
+        hosts.append(text)
+    return tuple(hosts)
+
+
 _FETCH_KEYS = {
     "timeout": parse_duration,
     "max_page_size": parse_size,
@@ -273,6 +296,8 @@ _FETCH_KEYS = {
     "max_retry_wait": parse_duration,
     "contact": _http_url,
     "workers": _positive_int,
+    "allow_hosts": _hosts,
+    "allow_private": _boolean,
 }
 
 

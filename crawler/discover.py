@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from crawler.config import FetchConfig
+from crawler.egress import EgressPolicy
 from crawler.settings import crawler_process, scrapy_settings
 from crawler.spiders.discover import HOW, DiscoverSpider, Found
 
@@ -13,7 +14,9 @@ from crawler.spiders.discover import HOW, DiscoverSpider, Found
 def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[Found]:
     """The feeds and sitemaps found from the page at ``url``, each read and counted, best first."""
     found: list[Found] = []
-    settings = scrapy_settings(fetch, log_level)
+    # The URL given is the operator's; what the site links to elsewhere is checked as a crawl's links are.
+    egress = EgressPolicy.of([url], fetch.allow_hosts, fetch.allow_private)
+    settings = scrapy_settings(fetch, egress, log_level)
     settings["ITEM_PIPELINES"] = {}
     settings["RETRY_TIMES"] = min(fetch.retries, 1)
     settings["ROBOTSTXT_OBEY"] = fetch.robots  # the crawl decides per request; discovery here

@@ -83,7 +83,8 @@ class StorePipeline:
                 )
                 report.new += 1
                 report.flagged += bool(matches)
-            report.errors += item.fetch_error is not None
+            report.errors += item.fetch_error is not None and not item.refused
+            report.refused += item.refused
         except StoreError as error:
             logger.error("source %s: %s", entry.source, error)
             report.errors += 1

@@ -17,6 +17,7 @@ class SourceReport:
     errors: int = 0
     old: int = 0  # older than the source's max_age: ignored
     deferred: int = 0  # the site said "later" (429/503): left for the next run
+    refused: int = 0  # links to private addresses not named in config (crawler.egress): not fetched
     status: str = "not run"
     error: str | None = None
     validators: tuple[str | None, str | None] | None = None

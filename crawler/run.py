@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from crawler.config import Config, Source, rule_nodes
 from crawler.context import CrawlContext
+from crawler.egress import EgressPolicy
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.settings import crawler_process, scrapy_settings
@@ -31,7 +32,8 @@ def crawl(
         context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool)
         if not sources:
             return report
-        process = crawler_process(scrapy_settings(config.fetch, log_level), log_level)
+        egress = EgressPolicy.for_sources(config.sources, config.fetch)
+        process = crawler_process(scrapy_settings(config.fetch, egress, log_level), log_level)
         process.crawl(SourcesSpider, context=context, sources=sources)
         # Everything imported so far lives as long as the process: keep it out of the
         # garbage collector's full passes, which otherwise walk it again and again; and

@@ -6,13 +6,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from crawler.config import ROBOTS_AGENT, FetchConfig
+from crawler.egress import EgressPolicy
 
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerProcess
 
 
-def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str, Any]:
-    """Scrapy settings for a tradewatch crawl."""
+def scrapy_settings(fetch: FetchConfig, egress: EgressPolicy, log_level: str = "WARNING") -> dict[str, Any]:
+    """Scrapy settings for a tradewatch crawl that may reach what ``egress`` allows."""
     return {
         "BOT_NAME": "tradewatch",
         "USER_AGENT": fetch.identity,
@@ -29,6 +30,9 @@ def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(fetch.per_host),
         "DOWNLOAD_TIMEOUT": fetch.timeout,
         "DNS_TIMEOUT": min(fetch.timeout, 60),
+        # Every name is checked against the egress policy as it resolves (crawler/egress.py).
+        "TWISTED_DNS_RESOLVER": "crawler.egress.GuardedResolver",
+        "TRADEWATCH_EGRESS": egress,
         "DOWNLOAD_MAXSIZE": fetch.max_page_size,
         "DOWNLOAD_WARNSIZE": 0,
         "RETRY_ENABLED": fetch.retries > 0,
@@ -56,6 +60,8 @@ def scrapy_settings(fetch: FetchConfig, log_level: str = "WARNING") -> dict[str,
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
             "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
             "crawler.middlewares.RetryAfterMiddleware": 555,
+            # Above RetryMiddleware (550): a refusal is turned into RefusedRequest before a retry.
+            "crawler.egress.EgressMiddleware": 560,
         },
         "EXTENSIONS": {
             "scrapy.extensions.corestats.CoreStats": None,

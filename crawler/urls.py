@@ -70,3 +70,22 @@ def is_http_url(url: str) -> bool:
     """True for an absolute http or https URL with a host."""
     parts = urlsplit(url)
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def redact_url(url: str) -> str:
+    """A URL fit to show people: scheme and host only, the path and query (where tokens live) cut.
+
+    ``https://hooks.example.org/T0/B0/secret?key=1`` gives ``https://hooks.example.org/…``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"{parts.scheme}://…"  # an Apprise URL's "host" is often a token itself
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    base = f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    return base + ("/…" if parts.path.strip("/") or parts.query or parts.fragment or parts.username else "")

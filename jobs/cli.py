@@ -118,8 +118,10 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
     if live:
         click.echo(err=True)
     width = max([len("source"), *(len(name) for name in report.sources)])
-    counters = ("new", "duplicate", "flagged", "old", "errors")
-    click.echo(f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'err':>4}  status")
+    counters = ("new", "duplicate", "flagged", "old", "refused", "errors")
+    click.echo(
+        f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'ref':>5} {'err':>4}  status"
+    )
     for r in report.sources.values():
         counts = " ".join(f"{getattr(r, c):>{4 if c == 'errors' else 5}}" for c in counters)
         click.echo(f"{r.name:<{width}}  {counts}  {_source_status(r)}")

@@ -77,13 +77,18 @@ class Daemon:
     async def _start(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from scrapy.crawler import AsyncCrawlerRunner
+        from twisted.internet import reactor
 
+        from crawler.egress import EgressPolicy, install_resolver
         from crawler.pool import AnalysisPool
         from crawler.settings import scrapy_settings
 
         self.store = Store(self.config.database)
         self.pool = AnalysisPool(rule_nodes(self.config.rules), self.config.fetch.workers)
-        self.runner = AsyncCrawlerRunner(scrapy_settings(self.config.fetch, "WARNING"))
+        egress = EgressPolicy.for_sources(self.config.sources, self.config.fetch)
+        # A runner installs no resolver of its own (a CrawlerProcess would): the guard is ours to set.
+        self.resolver = install_resolver(reactor, egress, min(self.config.fetch.timeout, 60))
+        self.runner = AsyncCrawlerRunner(scrapy_settings(self.config.fetch, egress, "WARNING"))
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, timezone=UTC)
         self._schedule_sources()
         self.scheduler.add_job(
@@ -154,6 +159,9 @@ class Daemon:
             )
             self.loop.run_in_executor(None, old.close)
         self.config = config
+        from crawler.egress import EgressPolicy
+
+        self.resolver.policy = EgressPolicy.for_sources(config.sources, config.fetch)
         for job in self.scheduler.get_jobs():
             if job.id.startswith("source:"):
                 job.remove()

@@ -20,6 +20,7 @@ from typing import Any
 
 from crawler.config import EmailSettings, Hook
 from crawler.errors import HookError
+from crawler.urls import redact_url
 
 USER_AGENT = "tradewatch/0.1 (alert hook)"
 
@@ -75,7 +76,7 @@ class WebhookHook:
             raise HookError(f"HTTP {error.code}") from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise HookError(f"cannot reach {hook.target}: {reason}") from None
+            raise HookError(f"cannot reach {redact_url(str(hook.target))}: {reason}") from None
 
 
 class CommandHook:
@@ -130,7 +131,7 @@ class AppriseHook:
         subject, text = plain_text(alerts)
         notifier = apprise.Apprise()
         if not notifier.add(str(hook.target)):
-            raise HookError(f"Apprise does not understand {hook.target!r}")
+            raise HookError(f"Apprise does not understand the URL {redact_url(str(hook.target))}")
         if not notifier.notify(title=subject, body=text):
             raise HookError("Apprise could not deliver the notification")
 

@@ -115,9 +115,14 @@ CASES = [
     (broken(fetch__max_page_size="big"), "fetch: max_page_size: 'big' is not a size such as 512KB or 10MB"),
     (
         broken(fetch__proxy="x"),
-        "fetch: proxy: unknown key (allowed: autothrottle, concurrency, contact, delay, max_page_size, "
-        "max_retry_wait, per_host, retries, robots, timeout, user_agent, workers)",
+        "fetch: proxy: unknown key (allowed: allow_hosts, allow_private, autothrottle, concurrency, contact, "
+        "delay, max_page_size, max_retry_wait, per_host, retries, robots, timeout, user_agent, workers)",
     ),
+    (
+        broken(fetch__allow_hosts=["intranet.example", "http://x/"]),
+        "fetch: allow_hosts: 'http://x/' is not a host name, an IP address or a network such as 10.0.0.0/8",
+    ),
+    (broken(fetch__allow_private="yes"), "fetch: allow_private: 'yes' is not true or false"),
     (
         broken(schedule="daily"),
         "schedule: unknown key (allowed: database, defaults, fetch, health, hooks, rules, sources, timezone)",

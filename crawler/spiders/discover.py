@@ -13,6 +13,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.dates import believable
+from crawler.egress import RefusedRequest
 from crawler.errors import FetchError
 from crawler.extract import decode_html
 from crawler.sources import Entry, FeedSource, SitemapSource
@@ -176,5 +177,9 @@ class DiscoverSpider(Spider):
         found.add(sitemap.entries)
 
     def ignore(self, failure: Failure) -> None:
-        """A path that is not there (404, refused, robots.txt): nothing to report."""
+        """A path that is not there (404, robots.txt): nothing to report; a private address: said so."""
+        kind = failure.request.cb_kwargs.get("kind")
+        if isinstance(failure.value, RefusedRequest) and kind:
+            how = failure.request.cb_kwargs["how"]
+            self.found.append(Found(kind, failure.request.url, how, error=str(failure.value)))
         logger.debug("discover: %s: %s", failure.request.url, describe_failure(failure))

@@ -15,6 +15,7 @@ from twisted.python.failure import Failure
 from crawler.config import Source
 from crawler.context import CrawlContext
 from crawler.dates import iso
+from crawler.egress import RefusedRequest
 from crawler.errors import FetchError
 from crawler.extract import Page, decode_html
 from crawler.items import ArticleItem
@@ -184,7 +185,16 @@ class SourcesSpider(Spider):
         self.context.report.changed()
 
     def sitemap_failed(self, failure: Failure) -> None:
-        """A child sitemap that cannot be fetched: the source is incomplete, the others go on."""
+        """A child sitemap that cannot be fetched: the source is incomplete, the others go on.
+
+        One the egress policy refuses is counted, and nothing else: it will be refused again.
+        """
+        source = failure.request.cb_kwargs["source"]
+        if isinstance(failure.value, RefusedRequest):
+            self.context.report.of(source.name).refused += 1
+            logger.warning("source %s: sitemap %s %s", source.name, failure.request.url, failure.value)
+            self.context.report.changed()
+            return
         self._sitemap_lost(
             failure.request.cb_kwargs["source"], f"{failure.request.url}: {describe_failure(failure)}"
         )
@@ -286,7 +296,10 @@ class SourcesSpider(Spider):
             logger.info("source %s: %s deferred (HTTP %d)", entry.source, entry.link, error.response.status)
             self.context.report.changed()
             return
-        yield ArticleItem(entry, fetch_error=describe_failure(failure), cutoff=cutoff)
+        refused = isinstance(error, RefusedRequest)
+        if refused:
+            logger.warning("source %s: %s %s", entry.source, entry.link, error)
+        yield ArticleItem(entry, fetch_error=describe_failure(failure), cutoff=cutoff, refused=refused)
 
     def closed(self, reason: str) -> None:
         """Record each source's outcome; keep ETag/Last-Modified only when nothing was lost."""
