@@ -34,8 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jobs.pages import article_html, rss_xml  # noqa: E402
-from jobs.siteserver import Resource, SiteServer  # noqa: E402
+from jobs.demo.pages import article_html, rss_xml  # noqa: E402
+from jobs.demo.siteserver import Resource, SiteServer  # noqa: E402
 
 HOSTS = [f"127.0.0.{i}" for i in range(2, 7)]
 TEXT = (

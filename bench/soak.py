@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from throughput import paragraphs_pool, sample_tree  # noqa: E402
 
-from jobs.pages import article_html, rss_xml  # noqa: E402
-from jobs.siteserver import Resource, SiteServer  # noqa: E402
+from jobs.demo.pages import article_html, rss_xml  # noqa: E402
+from jobs.demo.siteserver import Resource, SiteServer  # noqa: E402
 
 FEEDS = 5
 WARM_UP = 50

@@ -32,8 +32,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from jobs.pages import article_html, rss_xml  # noqa: E402
-from jobs.siteserver import Resource, SiteServer  # noqa: E402
+from jobs.demo.pages import article_html, rss_xml  # noqa: E402
+from jobs.demo.siteserver import Resource, SiteServer  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles" / "ground-truth.json"
 FALLBACK = (

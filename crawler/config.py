@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -19,8 +19,9 @@ from crawler.errors import ConfigError, QueryError
 from crawler.rules import Node, parse_query, terms_query
 from crawler.urls import is_http_url
 
-HOOK_KINDS = ("webhook", "command", "email", "apprise")
+HOOK_OPTIONS = frozenset({"name", "rules", "timeout", "digest", "retry"})  # keys every hook kind takes
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+DEFAULT_DATABASE = "tradewatch.db"
 DEFAULT_USER_AGENT = "tradewatch/0.1 (self-hosted trade-policy news monitor)"
 ROBOTS_AGENT = "tradewatch"  # the token robots.txt groups are matched against
 SOURCE_KINDS = ("feed", "page", "sitemap")
@@ -122,17 +123,17 @@ class RetryPolicy:
         return min(self.first * 2 ** (attempts - 1), self.max)
 
 
-@dataclass(frozen=True)
-class EmailSettings:
-    """SMTP delivery: recipients, sender and server."""
+class HookKind(Protocol):
+    """What config needs of a hook kind: the keys it takes beyond ``HOOK_OPTIONS``, and its target's check.
 
-    to: tuple[str, ...]
-    sender: str
-    host: str
-    port: int = 587
-    starttls: bool = True
-    username: str | None = None
-    password: str | None = None
+    The kinds themselves (and their delivery) live in ``jobs.hooks.HOOKS``, passed to ``load_config``.
+    """
+
+    options: frozenset[str]
+
+    @staticmethod
+    def parse(value: Any) -> Any:
+        """The checked target (a URL, an argv, settings); ValueError saying what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class Hook:
 
     name: str
     kind: str
-    target: str | tuple[str, ...] | EmailSettings
+    target: Any  # what the kind's parse() made of its config value
     rules: tuple[str, ...] | None = None  # None: every rule
     secret: str | None = None
     timeout: float = 10.0
@@ -168,7 +169,6 @@ class Config:
     sources: tuple[Source, ...]
     rules: tuple[Rule, ...]
     hooks: tuple[Hook, ...] = ()
-    every: float = 900.0
     timezone: str = "UTC"
     stale_after: float = 86400.0
     max_failures: int = 5
@@ -200,10 +200,35 @@ def _named(kind: str, index: int, data: Any) -> tuple[Mapping[str, Any], str, st
     return data, name.strip(), f"{where} ({name}): "
 
 
-def _check_keys(where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
+def _unknown_key(data: Mapping[str, Any], allowed: Iterable[str]) -> str | None:
+    """The message for the first key of ``data`` not in ``allowed``, or None when there is none."""
+    allowed = set(allowed)
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ConfigError(f"{where}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+        return f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})"
+    return None
+
+
+def _check_keys(where: str, data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    if (message := _unknown_key(data, allowed)) is not None:
+        raise ConfigError(f"{where}{message}")
+
+
+def check_keys(value: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """For converters of nested mappings (email settings, retry): ValueError on an unknown key."""
+    if (message := _unknown_key(value, allowed)) is not None:
+        raise ValueError(message)
+
+
+def _default(cls: type, name: str) -> Any:
+    """The default of dataclass ``cls``'s field ``name``: defaults live in the dataclasses alone."""
+    default = cls.__dataclass_fields__[name]  # type: ignore[attr-defined]
+    return default.default if default.default is not MISSING else default.default_factory()
+
+
+def _option(where: str, data: Mapping[str, Any], key: str, convert: Callable[[Any], Any], cls: type) -> Any:
+    """``data[key]`` converted, or the default of ``cls``'s field of that name when it is absent."""
+    return _convert(where, key, data[key], convert) if key in data else _default(cls, key)
 
 
 def _mapping(where: str, value: Any) -> Mapping[str, Any]:
@@ -231,13 +256,13 @@ def _non_negative_int(value: Any) -> int:
     return value
 
 
-def _boolean(value: Any) -> bool:
+def boolean_value(value: Any) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{value!r} is not true or false")
     return value
 
 
-def _text(value: Any) -> str:
+def text_value(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
     return value
@@ -246,7 +271,7 @@ def _text(value: Any) -> str:
 def _term(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError(f"{value!r} is not a term (a word, a phrase or a prefix*)")
-    return _text(str(value))
+    return text_value(str(value))
 
 
 def _interval(value: Any) -> float:
@@ -256,7 +281,7 @@ def _interval(value: Any) -> float:
     return seconds
 
 
-def _http_url(value: Any) -> str:
+def http_url_value(value: Any) -> str:
     if not isinstance(value, str) or not is_http_url(value):
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
@@ -286,18 +311,18 @@ def _hosts(value: Any) -> tuple[str, ...]:
 _FETCH_KEYS = {
     "timeout": parse_duration,
     "max_page_size": parse_size,
-    "user_agent": _text,
+    "user_agent": text_value,
     "concurrency": _positive_int,
     "per_host": _positive_int,
     "retries": _non_negative_int,
-    "robots": _boolean,
+    "robots": boolean_value,
     "delay": parse_duration,
-    "autothrottle": _boolean,
+    "autothrottle": boolean_value,
     "max_retry_wait": parse_duration,
-    "contact": _http_url,
+    "contact": http_url_value,
     "workers": _positive_int,
     "allow_hosts": _hosts,
-    "allow_private": _boolean,
+    "allow_private": boolean_value,
 }
 
 
@@ -325,8 +350,10 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
         raise ConfigError(f"{where}links: only page sources take a links selector")
     if links:
         _convert(where, "links", links, _css_selector)
-    every = _convert(where, "every", data.get("every", defaults["every"]), _interval)
-    follow = _convert(where, "follow", data.get("follow", defaults["follow"]), _boolean)
+    every = _convert(where, "every", data["every"], _interval) if "every" in data else defaults["every"]
+    follow = (
+        _convert(where, "follow", data["follow"], boolean_value) if "follow" in data else defaults["follow"]
+    )
     cron = data.get("cron", None if "every" in data else defaults["cron"])
     if cron is not None:
         cron = _convert(where, "cron", cron, _crontab)
@@ -335,14 +362,17 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
         max_age = SITEMAP_MAX_AGE
     if max_age is not None:
         max_age = _convert(where, "max_age", max_age, _interval)
-    robots = _convert(where, "robots", data["robots"], _boolean) if "robots" in data else None
-    return Source(name, kind, url, links, every, follow, cron, max_age, robots)
+    robots = _option(where, data, "robots", boolean_value, Source)
+    return Source(
+        name=name, kind=kind, url=url, links=links, every=every, follow=follow, cron=cron,
+        max_age=max_age, robots=robots,
+    )  # fmt: skip
 
 
 def _crontab(value: Any) -> str:
     from apscheduler.triggers.cron import CronTrigger
 
-    text = _text(value)
+    text = text_value(value)
     try:
         CronTrigger.from_crontab(text)
     except ValueError as error:
@@ -353,7 +383,7 @@ def _crontab(value: Any) -> str:
 def _timezone(value: Any) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    text = _text(value)
+    text = text_value(value)
     try:
         ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError):
@@ -365,7 +395,7 @@ def _css_selector(value: Any) -> str:
     from cssselect import GenericTranslator, SelectorError
 
     try:
-        GenericTranslator().css_to_xpath(_text(value))
+        GenericTranslator().css_to_xpath(text_value(value))
     except SelectorError as error:
         raise ValueError(f"{value!r} is not a CSS selector ({error})") from None
     return value
@@ -391,7 +421,7 @@ def _parse_rule(index: int, data: Any) -> Rule:
     langs = _convert(where, "lang", data["lang"], _langs) if "lang" in data else None
     try:
         if "query" in data:
-            query = _convert(where, "query", data["query"], _text)
+            query = _convert(where, "query", data["query"], text_value)
             return Rule(name, parse_query(query), query=query, langs=langs)
         terms = data["terms"]
         if not isinstance(terms, list) or not terms:
@@ -427,77 +457,37 @@ def _item_where(where: str, index: int, value: Any) -> str:
     return f"{where}[{index}]" + (f" ({name})" if isinstance(name, str) else "")
 
 
-def _email(value: Any) -> EmailSettings:
-    if not isinstance(value, Mapping):
-        raise ValueError("must be a mapping with to, from and host")
-    allowed = {"to", "from", "host", "port", "starttls", "username", "password"}
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
-    for key in ("to", "from", "host"):
-        if not value.get(key):
-            raise ValueError(f"{key}: required")
-    to = value["to"] if isinstance(value["to"], list) else [value["to"]]
-    port = value.get("port", 587)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-        raise ValueError(f"port: {port!r} is not a port number")
-    return EmailSettings(
-        to=tuple(_text(t) for t in to),
-        sender=_text(value["from"]),
-        host=_text(value["host"]),
-        port=port,
-        starttls=_boolean(value.get("starttls", True)),
-        username=value.get("username") or None,
-        password=value.get("password") or None,
-    )
-
-
-def _argv(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not value or not all(isinstance(a, str | int | float) for a in value):
-        raise ValueError("must be a non-empty list: the program and its arguments (no shell)")
-    return tuple(str(a) for a in value)
-
-
-def _apprise_url(value: Any) -> str:
-    text = _text(value)
-    try:
-        import apprise  # noqa: F401
-    except ImportError:
-        raise ValueError(
-            "the apprise hook needs the optional extra: pip install 'tradewatch[apprise]'"
-        ) from None
-    if "://" not in text:
-        raise ValueError(f"{text!r} is not an Apprise URL such as slack://... or ntfy://...")
-    return text
-
-
-_HOOK_TARGETS = {"webhook": _http_url, "command": _argv, "email": _email, "apprise": _apprise_url}
-
-
 def _retry(value: Any) -> RetryPolicy:
     if not isinstance(value, Mapping):
         raise ValueError("must be a mapping with first, max and attempts")
-    unknown = sorted(set(value) - {"first", "max", "attempts"})
-    if unknown:
-        raise ValueError(f"{unknown[0]}: unknown key (allowed: attempts, first, max)")
-    defaults = RetryPolicy()
+    check_keys(value, {"first", "max", "attempts"})
     converted = {}
     for key, convert in (("first", parse_duration), ("max", parse_duration), ("attempts", _positive_int)):
         try:
-            converted[key] = convert(value.get(key, getattr(defaults, key)))
+            converted[key] = convert(value[key]) if key in value else _default(RetryPolicy, key)
         except ValueError as error:
             raise ValueError(f"{key}: {error}") from None
     return RetryPolicy(**converted)
 
 
-def _parse_hook(index: int, data: Any, rule_names: set[str]) -> Hook:
+def _parse_hook(index: int, data: Any, rule_names: set[str], kinds: Mapping[str, HookKind] | None) -> Hook:
     data, name, where = _named("hooks", index, data)
-    _check_keys(where, data, {"name", *HOOK_KINDS, "rules", "secret", "timeout", "digest", "retry"})
-    kinds = [k for k in HOOK_KINDS if k in data]
-    if len(kinds) != 1:
-        raise ConfigError(f"{where}give exactly one of {', '.join(f'{k}:' for k in HOOK_KINDS)}")
-    kind = kinds[0]
-    target = _convert(where, kind, data[kind], _HOOK_TARGETS[kind])
+    if kinds is None:  # no registry: the one key that is not a common option names the kind, unchecked
+        found = [k for k in data if k not in HOOK_OPTIONS | {"secret"}]
+        if len(found) != 1:
+            raise ConfigError(f"{where}give exactly one hook kind with its target")
+        kind, options, parse = found[0], frozenset({"secret"}), None
+    else:
+        found = [k for k in data if k in kinds]
+        if len(found) != 1:
+            raise ConfigError(f"{where}give exactly one of {', '.join(f'{k}:' for k in kinds)}")
+        kind = found[0]
+        options, parse = kinds[kind].options, kinds[kind].parse
+        for key in sorted({o for other in kinds.values() for o in other.options} - options):
+            if key in data:
+                takers = ", ".join(k for k, other in kinds.items() if key in other.options)
+                raise ConfigError(f"{where}{key}: only {takers} hooks take this key")
+        _check_keys(where, data, HOOK_OPTIONS | options | {kind})
     rules = data.get("rules")
     if rules is not None:
         if not isinstance(rules, list) or not rules:
@@ -506,17 +496,15 @@ def _parse_hook(index: int, data: Any, rule_names: set[str]) -> Hook:
             if rule not in rule_names:
                 raise ConfigError(f"{where}rules: no rule named {rule!r}")
         rules = tuple(rules)
-    if "secret" in data and kind != "webhook":
-        raise ConfigError(f"{where}secret: only webhook hooks sign their posts")
     return Hook(
         name=name,
         kind=kind,
-        target=target,
+        target=_convert(where, kind, data[kind], parse) if parse is not None else data[kind],
         rules=rules,
-        secret=_convert(where, "secret", data["secret"], _text) if "secret" in data else None,
-        timeout=_convert(where, "timeout", data.get("timeout", 10), parse_duration),
-        digest=_convert(where, "digest", data["digest"], _interval) if "digest" in data else None,
-        retry=_convert(where, "retry", data["retry"], _retry) if "retry" in data else RetryPolicy(),
+        secret=_option(where, data, "secret", text_value, Hook) if "secret" in options else None,
+        timeout=_option(where, data, "timeout", parse_duration, Hook),
+        digest=_option(where, data, "digest", _interval, Hook),
+        retry=_option(where, data, "retry", _retry, Hook),
     )
 
 
@@ -528,8 +516,12 @@ def _unique(kind: str, names: list[str]) -> None:
         seen.add(name)
 
 
-def parse_config(data: Any, path: Path) -> Config:
-    """Check a loaded YAML document and build the Config; ConfigError names what is wrong."""
+def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | None = None) -> Config:
+    """Check a loaded YAML document and build the Config; ConfigError names what is wrong.
+
+    ``hook_kinds`` (``jobs.hooks.HOOKS``) checks each hook's target; without it, targets are kept
+    as written.
+    """
     data = _expand(_mapping("config", data if data is not None else {}), "")
     _check_keys(
         "",
@@ -538,17 +530,15 @@ def parse_config(data: Any, path: Path) -> Config:
     )
     defaults = _mapping("defaults", data.get("defaults") or {})
     _check_keys("defaults: ", defaults, {"every", "cron", "follow", "max_age"})
+    converters = {"max_age": _interval, "every": _interval, "follow": boolean_value, "cron": _crontab}
     defaults = {
-        "max_age": _convert("defaults: ", "max_age", defaults["max_age"], _interval)
-        if defaults.get("max_age") is not None
-        else None,
-        "every": _convert("defaults: ", "every", defaults.get("every", "15m"), _interval),
-        "follow": _convert("defaults: ", "follow", defaults.get("follow", True), _boolean),
-        "cron": _convert("defaults: ", "cron", defaults["cron"], _crontab) if "cron" in defaults else None,
+        key: _option("defaults: ", defaults, key, convert, Source) if defaults.get(key) is not None else None
+        for key, convert in converters.items()
     }
+    defaults.update({k: _default(Source, k) for k in ("every", "follow") if defaults[k] is None})
     health = _mapping("health", data.get("health") or {})
     _check_keys("health: ", health, {"stale_after", "max_failures"})
-    database = _convert("", "database", data.get("database", "tradewatch.db"), _text)
+    database = _convert("", "database", data.get("database", DEFAULT_DATABASE), text_value)
     sources_data = data.get("sources") or []
     if not isinstance(sources_data, list):
         raise ConfigError("sources: must be a list")
@@ -562,7 +552,8 @@ def parse_config(data: Any, path: Path) -> Config:
     rules = tuple(_parse_rule(i, r) for i, r in enumerate(rules_data, 1))
     _unique("sources", [s.name for s in sources])
     _unique("rules", [r.name for r in rules])
-    hooks = tuple(_parse_hook(i, h, {r.name for r in rules}) for i, h in enumerate(hooks, 1))
+    rule_names = {r.name for r in rules}
+    hooks = tuple(_parse_hook(i, h, rule_names, hook_kinds) for i, h in enumerate(hooks, 1))
     _unique("hooks", [h.name for h in hooks])
     return Config(
         path=path,
@@ -571,15 +562,14 @@ def parse_config(data: Any, path: Path) -> Config:
         sources=sources,
         rules=rules,
         hooks=hooks,
-        every=defaults["every"],
-        timezone=_convert("", "timezone", data.get("timezone", "UTC"), _timezone),
-        stale_after=_convert("health: ", "stale_after", health.get("stale_after", "1d"), parse_duration),
-        max_failures=_convert("health: ", "max_failures", health.get("max_failures", 5), _positive_int),
+        timezone=_option("", data, "timezone", _timezone, Config),
+        stale_after=_option("health: ", health, "stale_after", parse_duration, Config),
+        max_failures=_option("health: ", health, "max_failures", _positive_int, Config),
     )
 
 
-def load_config(path: str | os.PathLike[str]) -> Config:
-    """Read and check the config file at ``path``."""
+def load_config(path: str | os.PathLike[str], hook_kinds: Mapping[str, HookKind] | None = None) -> Config:
+    """Read and check the config file at ``path`` (``hook_kinds``: see ``parse_config``)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -594,4 +584,4 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}: {problem}{where}") from None
-    return parse_config(data, path.absolute())
+    return parse_config(data, path.absolute(), hook_kinds)

@@ -1,20 +1,22 @@
-"""What a crawl shares between its spider and its pipelines."""
+"""What one crawl shares between its spider, its pipelines and its extensions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from crawler.config import FetchConfig, Hook, Rule, rule_nodes
+from crawler.admission import Admission
+from crawler.config import FetchConfig, Hook, Rule, Source, rule_nodes
 from crawler.extract import Analyser
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.rules import Match
-from crawler.store import Store
+from crawler.store import SourceState, Store
 
 
 @dataclass
 class CrawlContext:
-    """The store, the rules and the report of one crawl, plus entries in flight."""
+    """The store, rules, hooks and report of one crawl of ``sources``, and its admission."""
 
     store: Store
     rules: tuple[Rule, ...]
@@ -22,14 +24,15 @@ class CrawlContext:
     fetch: FetchConfig
     report: CrawlReport
     pool: AnalysisPool
+    sources: Sequence[Source]
+    states: dict[str, SourceState] = field(init=False)  # as the store kept them, read once
+    admission: Admission = field(init=False)
     analyser: Analyser = field(init=False)
     _by_lang: dict[str, Rule] = field(init=False)  # rules with a lang: list, by name
-    # key (normalised URL or feed id) -> the URL of the entry in flight that claimed it
-    _claims: dict[str, str] = field(default_factory=dict)
-    # URL in flight -> more keys that turned out to name the same entry
-    _extra: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.states = {s.name: self.store.source_state(s.name) for s in self.sources}
+        self.admission = Admission(self.store, self.sources, self.states)
         self.analyser = Analyser(rule_nodes(self.rules))
         self._by_lang = {rule.name: rule for rule in self.rules if rule.langs is not None}
 
@@ -49,18 +52,3 @@ class CrawlContext:
             if rules:
                 owed.append((hook.name, rules))
         return owed
-
-    def claim(self, url: str, keys: list[str]) -> bool:
-        """Claim an entry for this crawl; False (and its keys kept) if another entry has it."""
-        holder = next((self._claims[k] for k in keys if k in self._claims), None)
-        if holder is not None:
-            self._extra[holder].extend(keys)
-            return False
-        for key in keys:
-            self._claims[key] = url
-        self._extra[url] = []
-        return True
-
-    def release(self, url: str) -> list[str]:
-        """The extra keys gathered for the entry at ``url``, once it is stored."""
-        return self._extra.pop(url, [])

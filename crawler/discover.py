@@ -18,6 +18,7 @@ def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[F
     egress = EgressPolicy.of([url], fetch.allow_hosts, fetch.allow_private)
     settings = scrapy_settings(fetch, egress, log_level)
     settings["ITEM_PIPELINES"] = {}
+    settings["EXTENSIONS"] = {**settings["EXTENSIONS"], "crawler.extensions.SaveSourceState": None}
     settings["RETRY_TIMES"] = min(fetch.retries, 1)
     settings["ROBOTSTXT_OBEY"] = fetch.robots  # the crawl decides per request; discovery here
     process = crawler_process(settings, log_level)

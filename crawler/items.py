@@ -16,5 +16,4 @@ class ArticleItem:
     page: Page | None = None
     fetch_error: str | None = None
     refused: bool = False  # not fetched: its address is private and not named in config
-    cutoff: str | None = None  # its source's max_age as a date: older articles are not kept
     analysis: Analysis | None = None

@@ -1,4 +1,4 @@
-"""Item pipelines: analyse (in a process pool), then deduplicate and store."""
+"""Item pipelines: analyse (in a process pool), then admit and store."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from crawler.admission import Outcome
 from crawler.context import CrawlContext
 from crawler.errors import StoreError
 from crawler.items import ArticleItem
@@ -15,18 +16,26 @@ from crawler.urls import normalize_url
 logger = logging.getLogger(__name__)
 
 
-class AnalysePipeline:
-    """Extracts and matches each page in the crawl's worker pool, off the event loop."""
+class _CrawlPipeline:
+    """A pipeline of a tradewatch crawl: its context is the spider's, taken when the spider opens."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.context: CrawlContext
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> AnalysePipeline:
+    def from_crawler(cls, crawler: Crawler) -> Any:
         return cls(crawler)
 
+    def open_spider(self) -> None:
+        self.context = self.crawler.spider.context  # type: ignore[union-attr]
+
+
+class AnalysePipeline(_CrawlPipeline):
+    """Extracts and matches each page in the crawl's worker pool, off the event loop."""
+
     async def process_item(self, item: ArticleItem) -> ArticleItem:
-        context: CrawlContext = self.crawler.spider.context  # type: ignore[union-attr]
+        context = self.context
         if item.page is not None:
             try:
                 analysis = await context.pool.analyse(item.entry, item.page)
@@ -39,55 +48,33 @@ class AnalysePipeline:
         return item
 
 
-def _too_old(item: ArticleItem) -> bool:
-    """True for an article whose own date (not merely first-seen) lies before its source's cutoff."""
-    analysis = item.analysis
-    assert analysis is not None
-    return (
-        bool(item.cutoff) and analysis.published_from != "first-seen" and analysis.published_at < item.cutoff
-    )
+class StorePipeline(_CrawlPipeline):
+    """Stores a new article with its aliases, matches and alerts, as the admission decides."""
 
-
-class StorePipeline:
-    """Stores a new article with its aliases and matches, or adds aliases to the known one."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        return cls(crawler)
-
-    def process_item(self, item: ArticleItem) -> Any:
-        context: CrawlContext = self.crawler.spider.context  # type: ignore[union-attr]
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        context = self.context
         analysis, entry = item.analysis, item.entry
         assert analysis is not None and entry.url is not None
-        report = context.report.of(entry.source)
-        keys = [*entry.keys, *context.release(entry.url)]
-        if item.page is not None:
-            keys.append(normalize_url(item.page.url))
-        store = context.store
+        counts = context.report.of(entry.source)
+        page_url = normalize_url(item.page.url) if item.page is not None else None
         try:
-            if store.remember([analysis.url, *keys]) is not None:
-                report.duplicate += 1
-            elif _too_old(item):
-                store.skip([analysis.url, *keys], entry.source, analysis.published_at, "older than max_age")
-                report.old += 1
+            verdict, keys = context.admission.at_store(entry, analysis, page_url)
+            if verdict.outcome is Outcome.KNOWN:
+                counts.duplicate += 1
+            elif verdict.outcome is Outcome.TOO_OLD:
+                counts.old += 1
             else:
                 matches = context.applicable(analysis.matches, analysis.lang)
-                store.save_article(
-                    analysis.row(entry.source, item.fetch_error),
-                    keys,
-                    matches,
-                    context.alerts_owed(matches),
+                context.store.save_article(
+                    analysis.row(entry.source, item.fetch_error), keys, matches, context.alerts_owed(matches)
                 )
-                report.new += 1
-                report.flagged += bool(matches)
-            report.errors += item.fetch_error is not None and not item.refused
-            report.refused += item.refused
+                counts.new += 1
+                counts.flagged += bool(matches)
+            counts.errors += item.fetch_error is not None and not item.refused
+            counts.refused += item.refused
         except StoreError as error:
             logger.error("source %s: %s", entry.source, error)
-            report.errors += 1
-            report.incomplete = True
+            counts.errors += 1
+            context.report.run(entry.source).incomplete = True
         context.report.changed()
         return item

@@ -74,6 +74,7 @@ def scrapy_settings(fetch: FetchConfig, egress: EgressPolicy, log_level: str = "
             "scrapy.extensions.spiderstate.SpiderState": None,
             "scrapy.extensions.throttle.AutoThrottle": None if not fetch.autothrottle else 0,
             "scrapy.extensions.remote_control.RemoteControl": None,
+            "crawler.extensions.SaveSourceState": 0,
         },
         "ITEM_PIPELINES": {
             "crawler.pipelines.AnalysePipeline": 100,

@@ -1,6 +1,9 @@
 """Source kinds: each turns a downloaded listing (feed, sitemap or HTML page) into entries.
 
-Kinds are registered by their config key in ``KINDS``; the spider does the downloading.
+Kinds are registered by their config key in ``KINDS``, all read through one signature,
+``read(listing, source, max_size) -> Listed``: the spider does the downloading and dispatches
+through ``KINDS``. Each kind's ``parse`` takes just what that kind needs, for direct callers
+(``discover``, tests).
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from parsel import Selector
 
+from crawler.config import Source
 from crawler.dates import iso_from_struct, parse_date
 from crawler.errors import FetchError
 from crawler.langs import short_lang
-from crawler.text import collapse, html_to_text
+from crawler.text import collapse, decode_html, html_to_text
 from crawler.urls import is_http_url, normalize_url
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
@@ -68,50 +72,76 @@ class Entry:
         return [k for k in (self.url, self.guid_key) if k]
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A downloaded listing: its final URL, headers (names in lower case) and body."""
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Listed:
+    """What a listing holds: entries, or (an index, a robots.txt) sitemaps to read with their lastmod."""
+
+    entries: list[Entry] = field(default_factory=list)
+    sitemaps: list[tuple[str, str | None]] = field(default_factory=list)
+
+
 class FeedSource:
     """RSS 0.9x/1.0/2.0, Atom and JSON Feed, parsed with feedparser."""
 
     @staticmethod
+    def read(listing: Listing, source: Source, max_size: int = 0) -> Listed:
+        """The entries of a downloaded feed (``KINDS``' one signature)."""
+        return Listed(FeedSource.parse(source.name, listing.body, listing.headers, listing.url))
+
+    @staticmethod
     def parse(name: str, body: bytes, headers: Mapping[str, str], url: str) -> list[Entry]:
         """Entries of a feed body; FetchError when it is not a feed at all."""
-        if _looks_like_json_feed(body, headers):
-            return _parse_json_feed(name, body, url)
-        # Always a stream: given bytes or a str, feedparser may read a local file or URL.
-        # No sanitizing: every title and summary is reduced to plain text (html_to_text),
-        # and skipping it makes parsing about 3.5x faster on the corpus of real feeds.
-        parsed = feedparser.parse(
-            io.BytesIO(body),
-            response_headers={**headers, "content-location": url},
-            sanitize_html=False,
-            resolve_relative_uris=False,
-        )
-        if parsed.bozo and not parsed.entries and not parsed.get("version"):
-            problem = parsed.get("bozo_exception") or "unrecognised format"
-            raise FetchError(f"not a feed: {problem}")
-        feed_lang = short_lang(parsed.feed.get("language"))
-        entries = []
-        for item in parsed.entries:
-            link = item.get("link")
-            # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed.
-            updated = iso_from_struct(dict.get(item, "updated_parsed"))
-            published = iso_from_struct(item.get("published_parsed")) or updated
-            tags = [t.get("term") for t in item.get("tags") or [] if t.get("term")]
-            entries.append(
-                Entry(
-                    source=name,
-                    link=urljoin(url, link) if link else None,
-                    guid=item.get("id") or None,
-                    title=html_to_text(item.get("title", "")),
-                    summary=html_to_text(item.get("summary", "")),
-                    author=html_to_text(item.get("author", "")) or None,
-                    published_at=published,
-                    date_from="feed" if published else None,
-                    updated_at=updated if updated != published else None,
-                    lang=feed_lang,
-                    keywords=", ".join(html_to_text(t) for t in tags) or None,
-                )
+        return _parse_feed(name, body, headers, url)
+
+
+def _parse_feed(name: str, body: bytes, headers: Mapping[str, str], url: str) -> list[Entry]:
+    if _looks_like_json_feed(body, headers):
+        return _parse_json_feed(name, body, url)
+    # Always a stream: given bytes or a str, feedparser may read a local file or URL.
+    # No sanitizing: every title and summary is reduced to plain text (html_to_text),
+    # and skipping it makes parsing about 3.5x faster on the corpus of real feeds.
+    parsed = feedparser.parse(
+        io.BytesIO(body),
+        response_headers={**headers, "content-location": url},
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    if parsed.bozo and not parsed.entries and not parsed.get("version"):
+        problem = parsed.get("bozo_exception") or "unrecognised format"
+        raise FetchError(f"not a feed: {problem}")
+    feed_lang = short_lang(parsed.feed.get("language"))
+    entries = []
+    for item in parsed.entries:
+        link = item.get("link")
+        # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed.
+        updated = iso_from_struct(dict.get(item, "updated_parsed"))
+        published = iso_from_struct(item.get("published_parsed")) or updated
+        tags = [t.get("term") for t in item.get("tags") or [] if t.get("term")]
+        entries.append(
+            Entry(
+                source=name,
+                link=urljoin(url, link) if link else None,
+                guid=item.get("id") or None,
+                title=html_to_text(item.get("title", "")),
+                summary=html_to_text(item.get("summary", "")),
+                author=html_to_text(item.get("author", "")) or None,
+                published_at=published,
+                date_from="feed" if published else None,
+                updated_at=updated if updated != published else None,
+                lang=feed_lang,
+                keywords=", ".join(html_to_text(t) for t in tags) or None,
             )
-        return entries
+        )
+    return entries
 
 
 def _looks_like_json_feed(body: bytes, headers: Mapping[str, str]) -> bool:
@@ -160,10 +190,20 @@ class PageSource:
     """An HTML listing page whose ``links:`` CSS selector picks the article links."""
 
     @staticmethod
+    def read(listing: Listing, source: Source, max_size: int = 0) -> Listed:
+        """The entries of a downloaded listing page (``KINDS``' one signature)."""
+        text = decode_html(listing.body, listing.headers.get("content-type"))
+        return Listed(
+            PageSource.parse(
+                source.name, listing.body, listing.headers, listing.url, links=source.links or "a", text=text
+            )
+        )
+
+    @staticmethod
     def parse(
         name: str, body: bytes, headers: Mapping[str, str], url: str, *, links: str, text: str
     ) -> list[Entry]:
-        """One entry per distinct article link the selector matches."""
+        """One entry per distinct article link the selector matches (``text``: the decoded body)."""
         selector = Selector(text=text, base_url=url)
         entries: dict[str, Entry] = {}
         for node in selector.css(links):
@@ -178,19 +218,16 @@ class PageSource:
         return list(entries.values())
 
 
-@dataclass
-class Sitemap:
-    """What a sitemap document holds: more sitemaps to read (with their lastmod), or entries."""
-
-    sitemaps: list[tuple[str, str | None]] = field(default_factory=list)
-    entries: list[Entry] = field(default_factory=list)
-
-
 class SitemapSource:
     """Sitemap index files, sitemaps and Google News sitemaps, gzipped or not, or a robots.txt."""
 
     @staticmethod
-    def parse(name: str, body: bytes, headers: Mapping[str, str], url: str, *, max_size: int = 0) -> Sitemap:
+    def read(listing: Listing, source: Source, max_size: int = 0) -> Listed:
+        """The entries, or the child sitemaps, of a downloaded sitemap (``KINDS``' one signature)."""
+        return SitemapSource.parse(source.name, listing.body, listing.headers, listing.url, max_size=max_size)
+
+    @staticmethod
+    def parse(name: str, body: bytes, headers: Mapping[str, str], url: str, *, max_size: int = 0) -> Listed:
         """The child sitemaps or the entries of a sitemap body; FetchError when it is neither."""
         if body[:2] == b"\x1f\x8b":  # a .xml.gz file, served as it is (not Content-Encoding)
             from scrapy.utils.gz import gunzip
@@ -206,17 +243,17 @@ class SitemapSource:
         return _parse_sitemap_xml(name, body, url)
 
 
-def _robots_sitemaps(body: bytes, url: str) -> Sitemap:
+def _robots_sitemaps(body: bytes, url: str) -> Listed:
     from protego import Protego
 
     robots = Protego.parse(body.decode("utf-8", "replace"))
     found = [urljoin(url, s.strip()) for s in robots.sitemaps]
     if not found:
         raise FetchError("robots.txt names no sitemap (no Sitemap: line)")
-    return Sitemap(sitemaps=[(s, None) for s in dict.fromkeys(found) if is_http_url(s)])
+    return Listed(sitemaps=[(s, None) for s in dict.fromkeys(found) if is_http_url(s)])
 
 
-def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Sitemap:
+def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Listed:
     # parsel's XML parser does not resolve entities: no billion laughs, no local files.
     selector = Selector(body=body, type="xml")
     selector.remove_namespaces()  # sitemaps in the wild use the namespaces loosely
@@ -228,7 +265,7 @@ def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Sitemap:
             for node in selector.xpath("/sitemapindex/sitemap")
             if (loc := node.xpath("loc/text()").get())
         ]
-        return Sitemap(sitemaps=[c for c in children if is_http_url(c[0])])
+        return Listed(sitemaps=[c for c in children if is_http_url(c[0])])
     if tag != "urlset":
         raise FetchError(f"not a sitemap: root element <{tag or 'none'}>")
     entries = []
@@ -251,10 +288,10 @@ def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Sitemap:
                 keywords=collapse(news.xpath("keywords/text()").get() or "") or None if news else None,
             )
         )
-    return Sitemap(entries=entries)
+    return Listed(entries=entries)
 
 
-KINDS: dict[str, type[FeedSource] | type[PageSource] | type[SitemapSource]] = {
+KINDS: dict[str, type[FeedSource | PageSource | SitemapSource]] = {
     "feed": FeedSource,
     "page": PageSource,
     "sitemap": SitemapSource,

@@ -8,12 +8,16 @@ at once; each article and its matches commit in one transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
+import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -40,6 +44,46 @@ _INSERT_ALERT = (
 _INSERT_MATCH = (
     "INSERT INTO matches (article_id, rule, terms, hits, snippet, matched_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextmanager
+def sqlite_errors(what: str) -> Iterator[None]:
+    """The store's boundary: ``sqlite3.Error`` leaves as StoreError ("cannot <what>: <reason>")."""
+    try:
+        yield
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot {what}: {error}") from None
+
+
+def guarded(what: str) -> Callable[[F], F]:
+    """Decorate a store method (generators too) so that no ``sqlite3.Error`` escapes it."""
+
+    def decorate(method: F) -> F:
+        if inspect.isgeneratorfunction(method):
+
+            @functools.wraps(method)
+            def generator(*args: Any, **kwargs: Any) -> Any:
+                with sqlite_errors(what):
+                    yield from method(*args, **kwargs)
+
+            return generator  # type: ignore[return-value]
+
+        @functools.wraps(method)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with sqlite_errors(what):
+                return method(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def json_list(values: Iterable[str]) -> str:
+    """A list column's value: a JSON array (a term with a comma in it survives)."""
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 @migrations()
@@ -166,6 +210,17 @@ def m004_sitemaps(db: Database) -> None:
     )
 
 
+@migrations()
+def m005_json_lists(db: Database) -> None:
+    """``matches.terms`` and ``alerts.rules`` become JSON arrays (they were joined with ", ")."""
+    for table, column in (("matches", "terms"), ("alerts", "rules")):
+        rows = db.execute(f"SELECT rowid, {column} FROM {table} WHERE {column} NOT LIKE '[%'").fetchall()
+        db.conn.executemany(
+            f"UPDATE {table} SET {column} = ? WHERE rowid = ?",
+            [(json_list(v for v in (value or "").split(", ") if v), rowid) for rowid, value in rows],
+        )
+
+
 def alert_id(hook: str, url: str) -> str:
     """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
     return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
@@ -211,10 +266,12 @@ class Store:
 
     # -- articles ------------------------------------------------------------
 
+    @guarded("look up articles")
     def find_article(self, urls: Iterable[str]) -> int | None:
         """The id of the article known by any of ``urls`` (canonical URLs, aliases, feed ids)."""
         return next(iter(self._known(urls).values()), None)
 
+    @guarded("look up articles")
     def remember(self, urls: Iterable[str]) -> int | None:
         """The article known by any of ``urls``, recording the others as its aliases; None if unknown.
 
@@ -237,6 +294,7 @@ class Store:
         rows = self.db.execute(f"SELECT url, article_id FROM article_urls WHERE url IN ({marks})", keys)
         return dict(rows.fetchall())
 
+    @guarded("record aliases")
     def add_aliases(self, article_id: int, urls: Iterable[str]) -> None:
         """Record more URLs or feed ids by which an article is reached."""
         rows = [(u, article_id) for u in dict.fromkeys(urls) if u]
@@ -267,12 +325,12 @@ class Store:
                 self.db.conn.executemany("DELETE FROM skipped WHERE url = ?", [(u,) for u in urls])
                 self.db.conn.executemany(
                     _INSERT_MATCH,
-                    [(article_id, m.rule, ", ".join(m.terms), m.hits, m.snippet, now) for m in matches],
+                    [(article_id, m.rule, json_list(m.terms), m.hits, m.snippet, now) for m in matches],
                 )
                 self.db.conn.executemany(
                     _INSERT_ALERT,
                     [
-                        (alert_id(hook, article["url"]), hook, article_id, ", ".join(rules), now, now)
+                        (alert_id(hook, article["url"]), hook, article_id, json_list(rules), now, now)
                         for hook, rules in alerts
                     ],
                 )
@@ -296,6 +354,7 @@ class Store:
         except sqlite3.Error as error:
             raise StoreError(f"cannot record skipped {urls[0]}: {error}") from None
 
+    @guarded("look up skipped entries")
     def skipped(self, urls: Iterable[str]) -> str | None:
         """Why any of ``urls`` was skipped before, or None when none was."""
         keys = list(dict.fromkeys(u for u in urls if u))
@@ -305,10 +364,12 @@ class Store:
         row = self.db.execute(f"SELECT reason FROM skipped WHERE url IN ({marks}) LIMIT 1", keys).fetchone()
         return row[0] if row else None
 
+    @guarded("read articles")
     def articles(self) -> Iterable[dict[str, Any]]:
         """Every stored article, newest first."""
         yield from self.db.query("SELECT * FROM articles ORDER BY published_at DESC, id DESC")
 
+    @guarded("read matches")
     def flagged(self, rule: str | None = None, since: str | None = None) -> list[dict[str, Any]]:
         """Flagged articles with each matching rule, newest match first."""
         where, params = ["1"], []
@@ -326,114 +387,17 @@ class Store:
             WHERE {" AND ".join(where)}
             ORDER BY matches.matched_at DESC, articles.id DESC, matches.rule
         """
-        return list(self.db.query(sql, params))
-
-    # -- alerts --------------------------------------------------------------
-
-    def due_alerts(self, hook: str, now: str | None = None) -> list[dict[str, Any]]:
-        """Pending alerts of ``hook`` due at ``now`` (all pending ones when ``now`` is None)."""
-        sql = "SELECT * FROM alerts WHERE hook = ? AND status = 'pending'"
-        params: list[Any] = [hook]
-        if now is not None:
-            sql += " AND next_attempt_at <= ?"
-            params.append(now)
-        return list(self.db.query(sql + " ORDER BY created_at, id", params))
-
-    def next_attempt_at(self, hooks: Sequence[str]) -> str | None:
-        """When the earliest pending alert of ``hooks`` is due, or None when none is pending."""
-        marks = ", ".join("?" * len(hooks))
-        row = self.db.execute(
-            f"SELECT min(next_attempt_at) FROM alerts WHERE status = 'pending' AND hook IN ({marks})",
-            list(hooks),
-        ).fetchone()
-        return row[0]
-
-    def alert_payload(self, alert: dict[str, Any]) -> dict[str, Any]:
-        """The JSON payload of an alert: the article and the matches of the rules the hook follows."""
-        article = next(self.db.query("SELECT * FROM articles WHERE id = ?", [alert["article_id"]]))
-        rules = [r for r in (alert["rules"] or "").split(", ") if r]
-        marks = ", ".join("?" * len(rules))
-        matches = self.db.query(
-            f"SELECT rule, terms, hits, snippet FROM matches WHERE article_id = ? AND rule IN ({marks})"
-            " ORDER BY rule",
-            [alert["article_id"], *rules],
-        )
-        return {
-            "id": alert["id"],
-            "hook": alert["hook"],
-            "url": article["url"],
-            "title": article["title"],
-            "source": article["source"],
-            "published_at": article["published_at"],
-            "fetched_at": article["fetched_at"],
-            "lang": article["lang"],
-            "rules": rules,
-            "matches": [
-                {
-                    "rule": m["rule"],
-                    "terms": m["terms"].split(", "),
-                    "hits": m["hits"],
-                    "snippet": m["snippet"],
-                }
-                for m in matches
-            ],
-        }
-
-    def mark_sent(self, ids: Sequence[str]) -> None:
-        """Record alerts as delivered."""
-        now = utcnow()
-        with self.db.atomic():
-            self.db.conn.executemany(
-                "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
-                " WHERE id = ?",
-                [(now, i) for i in ids],
-            )
-
-    def mark_failed(self, ids: Sequence[str], error: str, next_attempt_at: str | None) -> None:
-        """Record a failed attempt: retry at ``next_attempt_at``, or ``dead`` when it is None."""
-        status = "pending" if next_attempt_at else "dead"
-        with self.db.atomic():
-            self.db.conn.executemany(
-                "UPDATE alerts SET attempts = attempts + 1, last_error = ?, status = ?,"
-                " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
-                [(error[:500], status, next_attempt_at, i) for i in ids],
-            )
-
-    def alerts(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Alerts with their article's title and URL, newest first."""
-        where, params = ("WHERE alerts.status = ?", [status]) if status else ("", [])
-        return list(
-            self.db.query(
-                "SELECT alerts.*, articles.title, articles.url FROM alerts"
-                f" JOIN articles ON articles.id = alerts.article_id {where}"
-                " ORDER BY alerts.created_at DESC, alerts.id LIMIT ?",
-                [*params, limit],
-            )
-        )
-
-    def retry_alerts(self, alert: str | None = None, dead: bool = False) -> int:
-        """Make alerts due now again: one by id, or every dead one; return how many."""
-        now = utcnow()
-        sql = "UPDATE alerts SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE "
-        sql += "id = ? AND status != 'sent'" if alert else "status = 'dead'"
-        params = [now, alert] if alert else [now]
-        with self.db.atomic():
-            return self.db.execute(sql, params).rowcount
-
-    def alert_counts(self) -> dict[str, dict[str, int]]:
-        """hook -> status -> number of alerts."""
-        counts: dict[str, dict[str, int]] = {}
-        for hook, status, n in self.db.execute("SELECT hook, status, count(*) FROM alerts GROUP BY 1, 2"):
-            counts.setdefault(hook, {})[status] = n
-        return counts
+        return [{**row, "terms": json.loads(row["terms"] or "[]")} for row in self.db.query(sql, params)]
 
     # -- sources -------------------------------------------------------------
 
+    @guarded("read sitemap validators")
     def sitemap_validators(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) kept for the sitemap at ``url``; (None, None) when none."""
         row = self.db.execute("SELECT etag, last_modified FROM sitemaps WHERE url = ?", [url]).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    @guarded("keep sitemap validators")
     def keep_sitemap_validators(
         self, source: str, validators: dict[str, tuple[str | None, str | None]]
     ) -> None:
@@ -447,6 +411,7 @@ class Store:
                 rows,
             )
 
+    @guarded("read source state")
     def source_state(self, name: str) -> SourceState:
         """What was kept about source ``name`` (empty for a new source)."""
         rows = list(self.db["sources"].rows_where("name = ?", [name]))
@@ -454,15 +419,16 @@ class Store:
             return SourceState(name)
         row = rows[0]
         return SourceState(
-            name,
-            row["etag"],
-            row["last_modified"],
-            row["consecutive_failures"] or 0,
-            row["last_run_at"],
-            row["retry_at"],
-            row["last_ok_at"],
+            name=name,
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            consecutive_failures=row["consecutive_failures"] or 0,
+            last_run_at=row["last_run_at"],
+            retry_at=row["retry_at"],
+            last_ok_at=row["last_ok_at"],
         )
 
+    @guarded("record source state")
     def record_source(
         self,
         name: str,
@@ -497,3 +463,14 @@ class Store:
             row["etag"], row["last_modified"] = validators
         with self.db.atomic():
             self.db["sources"].upsert(row, pk="name")
+
+    @guarded("read source states")
+    def source_rows(self) -> dict[str, dict[str, Any]]:
+        """Every ``sources`` row, by name."""
+        return {row["name"]: row for row in self.db.query("SELECT * FROM sources")}
+
+    @guarded("count articles")
+    def articles_since(self, since: str) -> dict[str, int]:
+        """source -> articles stored since ``since`` (ISO 8601 UTC)."""
+        sql = "SELECT source, count(*) FROM articles WHERE fetched_at >= ? GROUP BY 1"
+        return dict(self.db.execute(sql, [since]).fetchall())

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from w3lib.encoding import html_to_unicode
 from w3lib.html import remove_tags, remove_tags_with_content
 
 WORD = re.compile(r"\w+")
@@ -73,6 +74,11 @@ def fold(text: str) -> Folded:
 def fold_words(text: str) -> list[str]:
     """The folded words of ``text``."""
     return WORD.findall(fold(text).text)
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Decode a page in the HTML standard's order: BOM, HTTP header, ``<meta charset>``."""
+    return html_to_unicode(content_type, body)[1]
 
 
 def collapse(text: str) -> str:

@@ -1,1 +1,1 @@
-"""tradewatch's jobs: the CLI, and (next) the daemon that runs crawls over time and sends alerts."""
+"""tradewatch's jobs: the CLI, the daemon, the outbox and its alert hooks, health, and the demo."""

@@ -12,7 +12,7 @@ import click
 from crawler.config import Config, load_config, parse_duration
 from crawler.dates import from_iso, utc_in
 from crawler.errors import ConfigError, TradewatchError
-from crawler.report import CrawlReport, SourceReport
+from crawler.report import CrawlReport, SourceCounts, SourceRun
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -29,7 +29,9 @@ class _Errors(click.Group):
 
 
 def _config(ctx: click.Context) -> Config:
-    return load_config(ctx.obj["config_path"])
+    from jobs.hooks import HOOKS
+
+    return load_config(ctx.obj["config_path"], HOOKS)
 
 
 @click.group(cls=_Errors)
@@ -60,20 +62,19 @@ def check(ctx: click.Context) -> None:
 
 
 def _progress_line(report: CrawlReport) -> str:
-    done = sum(r.status != "not run" for r in report.sources.values())
     return (
-        f"\r{done}/{len(report.sources)} sources  {report.total('new')} new  "
+        f"\r{report.done()}/{len(report.runs)} sources  {report.total('new')} new  "
         f"{report.total('duplicate')} duplicate  {report.total('flagged')} flagged  "
         f"{report.total('errors')} errors"
     )
 
 
-def _source_status(r: SourceReport) -> str:
-    status = r.status if r.error is None else f"{r.status}: {r.error}"
-    if r.deferred:
-        status += f" ({r.deferred} left for later: the site asked us to wait)"
-    if r.retry_after:
-        status += f" (next run not before {r.retry_after:.0f} s from now)"
+def _source_status(counts: SourceCounts, run: SourceRun) -> str:
+    status = run.status if run.error is None else f"{run.status}: {run.error}"
+    if counts.deferred:
+        status += f" ({counts.deferred} left for later: the site asked us to wait)"
+    if run.retry_after:
+        status += f" (next run not before {run.retry_after:.0f} s from now)"
     return status
 
 
@@ -117,14 +118,14 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
     report = run_crawl(config, sources, on_change=show if live else None, log_level=level)
     if live:
         click.echo(err=True)
-    width = max([len("source"), *(len(name) for name in report.sources)])
+    width = max([len("source"), *(len(name) for name in report.counts)])
     counters = ("new", "duplicate", "flagged", "old", "refused", "errors")
     click.echo(
         f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'ref':>5} {'err':>4}  status"
     )
-    for r in report.sources.values():
+    for r in report.counts.values():
         counts = " ".join(f"{getattr(r, c):>{4 if c == 'errors' else 5}}" for c in counters)
-        click.echo(f"{r.name:<{width}}  {counts}  {_source_status(r)}")
+        click.echo(f"{r.name:<{width}}  {counts}  {_source_status(r, report.run(r.name))}")
     totals = " ".join(f"{report.total(c):>{4 if c == 'errors' else 5}}" for c in counters)
     click.echo(f"{'total':<{width}}  {totals}")
     if config.hooks:
@@ -134,11 +135,13 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
 def _deliver(config: Config, wait: float) -> None:
     from crawler.store import Store
     from jobs.dispatch import deliver_pending
+    from jobs.outbox import Outbox
 
     store = Store(config.database)
     try:
-        report = deliver_pending(store, config.hooks, wait)
-        counts = store.alert_counts()
+        outbox = Outbox(store)
+        report = deliver_pending(outbox, config.hooks, wait)
+        counts = outbox.counts()
     finally:
         store.close()
     for hook in config.hooks:
@@ -265,7 +268,7 @@ def matches(ctx: click.Context, rule: str | None, since: str | None) -> None:
     rows = Store(config.database).flagged(rule, after)
     for row in rows:
         click.echo(f"{row['matched_at']}  {row['rule']}  {row['title']}\n  {row['url']}")
-        click.echo(f"  [{row['terms']}] {row['snippet']}\n")
+        click.echo(f"  [{', '.join(row['terms'])}] {row['snippet']}\n")
     click.echo(f"{len(rows)} match{'es' if len(rows) != 1 else ''}")
 
 
@@ -286,15 +289,15 @@ def demo(ctx: click.Context, database: str) -> None:
     from jobs.demo import run_demo
 
     config_path = Path(ctx.obj["config_path"])
-    base = load_config(config_path) if config_path.exists() else None
+    base = _config(ctx) if config_path.exists() else None
     report, flagged = run_demo(base, Path(database))
     click.echo(
-        f"Crawled {len(report.sources)} demo sources into {database}: "
+        f"Crawled {len(report.counts)} demo sources into {database}: "
         f"{report.total('new')} articles, {report.total('flagged')} flagged, "
         f"{report.total('errors')} errors."
     )
     for row in flagged:
-        click.echo(f"- [{row['rule']}] {row['title']}\n    {row['terms']}: {row['snippet']}")
+        click.echo(f"- [{row['rule']}] {row['title']}\n    {', '.join(row['terms'])}: {row['snippet']}")
 
 
 @cli.command()
@@ -354,14 +357,15 @@ def alerts(ctx: click.Context, status: str | None, limit: int) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from crawler.store import Store
+    from jobs.outbox import Outbox
 
-    rows = Store(_config(ctx).database).alerts(status, limit)
+    rows = Outbox(Store(_config(ctx).database)).alerts(status, limit)
     for row in rows:
         when = row["sent_at"] or row["next_attempt_at"]
         error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
         click.echo(
             f"{row['id']}  {row['hook']}  {row['status']}  attempts {row['attempts']}  {when}{error}\n"
-            f"  [{row['rules']}] {row['title']}\n  {row['url']}"
+            f"  [{', '.join(row['rules'])}] {row['title']}\n  {row['url']}"
         )
     click.echo(f"{len(rows)} alert{'s' if len(rows) != 1 else ''}")
 
@@ -373,10 +377,11 @@ def alerts(ctx: click.Context, status: str | None, limit: int) -> None:
 def alerts_retry(ctx: click.Context, alert_id: str | None, dead: bool) -> None:
     """Make an alert (ALERT_ID) or every --dead one due again; the next crawl or run sends it."""
     from crawler.store import Store
+    from jobs.outbox import Outbox
 
     if bool(alert_id) == dead:
         raise click.UsageError("give an ALERT_ID or --dead")
-    count = Store(_config(ctx.parent).database).retry_alerts(alert_id, dead)  # type: ignore[arg-type]
+    count = Outbox(Store(_config(ctx.parent).database)).retry(alert_id, dead)  # type: ignore[arg-type]
     if alert_id and not count:
         raise ConfigError(f"no unsent alert with id {alert_id!r}")
     click.echo(f"{count} alert{'s' if count != 1 else ''} due again")
@@ -395,22 +400,19 @@ def hooks_test(ctx: click.Context, name: str) -> None:
     from crawler.errors import HookError
     from crawler.store import utcnow
     from jobs.hooks import deliver
+    from jobs.outbox import alert_payload
 
     hook = _config(ctx.parent).hook(name)  # type: ignore[arg-type]
-    sample = {
-        "id": f"tw-test-{utcnow()}",
-        "hook": hook.name,
+    article = {
         "url": "https://example.org/tradewatch-test",
         "title": "tradewatch test alert: tariffs on steel (sample)",
         "source": "tradewatch",
         "published_at": utcnow(),
         "fetched_at": utcnow(),
         "lang": "en",
-        "rules": ["test"],
-        "matches": [
-            {"rule": "test", "terms": ["tariffs"], "hits": 1, "snippet": "A sample: tariffs on steel."}
-        ],
     }
+    match = {"rule": "test", "terms": ["tariffs"], "hits": 1, "snippet": "A sample: tariffs on steel."}
+    sample = alert_payload(f"tw-test-{utcnow()}", hook.name, article, ["test"], [match])
     try:
         deliver(hook, [sample])
     except HookError as error:

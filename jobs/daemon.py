@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 from crawler.config import Config, Source, load_config, rule_nodes
 from crawler.dates import from_iso
 from crawler.errors import ConfigError
-from crawler.store import Store, utcnow
+from crawler.store import Store
+from jobs.hooks import HOOKS
 
 logger = logging.getLogger("tradewatch.daemon")
 
@@ -50,7 +51,7 @@ class Daemon:
         from jobs.systemd import Notifier
 
         self.config_path = config_path
-        self.config: Config = load_config(config_path)
+        self.config: Config = load_config(config_path, HOOKS)
         self.notifier = Notifier()
         self.exit_code = 0
         self._dispatch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch")
@@ -143,7 +144,7 @@ class Daemon:
     def reload(self) -> None:
         """SIGHUP: load config.yaml again; a bad one is logged and the running one kept."""
         try:
-            config = load_config(self.config_path)
+            config = load_config(self.config_path, HOOKS)
         except ConfigError as error:
             logger.error("reload refused, keeping the running config: %s", error, extra={"event": "reload"})
             return
@@ -219,33 +220,29 @@ class Daemon:
             self._crawls.discard(task)
 
     async def _crawl_source(self, source: Source) -> None:
-        from crawler.context import CrawlContext
-        from crawler.report import CrawlReport
-        from crawler.spiders.sources import SourcesSpider
+        from crawler.run import launch_crawl
 
-        retry_at = self.store.source_state(source.name).retry_at
-        if retry_at and retry_at > utcnow():  # a cron schedule may come round before the site's pause ends
+        report, running = launch_crawl(lambda: self.runner, self.store, self.pool, self.config, [source])
+        run = report.run(source.name)
+        if running is None:  # a cron schedule may come round before the site's pause ends
+            retry_at = self.store.source_state(source.name).retry_at
             logger.info(
-                "source %s: waiting until %s (Retry-After)", source.name, retry_at,
+                "source %s: %s", source.name, run.status,
                 extra={"event": "waiting", "source": source.name, "until": retry_at},
             )  # fmt: skip
             return
-        report = CrawlReport.for_sources([source.name])
-        context = CrawlContext(
-            self.store, self.config.rules, self.config.hooks, self.config.fetch, report, self.pool
-        )
-        await self.runner.crawl(SourcesSpider, context=context, sources=[source])
+        await running
         r = report.of(source.name)
         self._last = f"{source.name}: {r.new} new, {r.flagged} flagged"
         logger.info(
             "crawl %s: %d new, %d duplicate, %d flagged, %d errors, status %s%s",
-            source.name, r.new, r.duplicate, r.flagged, r.errors, r.status,
-            f" ({r.error})" if r.error else "",
+            source.name, r.new, r.duplicate, r.flagged, r.errors, run.status,
+            f" ({run.error})" if run.error else "",
             extra={"event": "crawl", "source": source.name, "new": r.new, "duplicate": r.duplicate,
-                   "flagged": r.flagged, "errors": r.errors, "status": r.status, "error": r.error},
+                   "flagged": r.flagged, "errors": r.errors, "status": run.status, "error": run.error},
         )  # fmt: skip
-        if r.error is not None or r.retry_after:
-            self._back_off(source, r.retry_after)
+        if run.error is not None or run.retry_after:
+            self._back_off(source, run.retry_after)
         self.notifier.status(f"last crawl {self._last}")
         if r.flagged and not self._stopping:
             await self._dispatch()
@@ -270,11 +267,12 @@ class Daemon:
 
     def _dispatch_sync(self, config: Config) -> None:
         from jobs.dispatch import dispatch_alerts
+        from jobs.outbox import Outbox
 
         store = getattr(self._dispatch_store, "store", None)
         if store is None:
             store = self._dispatch_store.store = Store(config.database)
-        report = dispatch_alerts(store, config.hooks)
+        report = dispatch_alerts(Outbox(store), config.hooks)
         for hook, n in report.sent.items():
             logger.info("hook %s: %d sent", hook, n, extra={"event": "sent", "hook": hook, "count": n})
 

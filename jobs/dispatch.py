@@ -18,8 +18,9 @@ from typing import Any
 from crawler.config import Hook
 from crawler.dates import from_iso, utc_in
 from crawler.errors import HookError
-from crawler.store import Store, utcnow
+from crawler.store import utcnow
 from jobs.hooks import deliver
+from jobs.outbox import Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -50,38 +51,38 @@ def _batches(hook: Hook, alerts: list[dict[str, Any]]) -> list[list[dict[str, An
     return [alerts]
 
 
-def dispatch_hook(store: Store, hook: Hook, report: DispatchReport, *, everything: bool = False) -> None:
+def dispatch_hook(outbox: Outbox, hook: Hook, report: DispatchReport, *, everything: bool = False) -> None:
     """Deliver ``hook``'s due alerts (every pending one when ``everything``); record each outcome."""
-    pending = store.due_alerts(hook.name, None if everything else utcnow())
+    pending = outbox.due(hook.name, None if everything else utcnow())
     for batch in _batches(hook, pending):
         ids = [a["id"] for a in batch]
         try:
-            deliver(hook, [store.alert_payload(a) for a in batch])
+            deliver(hook, [outbox.payload(a) for a in batch])
         except HookError as error:
             attempts = max(a["attempts"] for a in batch) + 1
             if attempts >= hook.retry.attempts:
-                store.mark_failed(ids, str(error), None)
+                outbox.mark_failed(ids, str(error), None)
                 report.add(report.dead, hook.name, len(ids))
             else:
                 delay = hook.retry.delay(attempts) * random.uniform(0.9, 1.1)
-                store.mark_failed(ids, str(error), utc_in(delay))
+                outbox.mark_failed(ids, str(error), utc_in(delay))
                 report.add(report.failed, hook.name, len(ids))
             report.errors[hook.name] = str(error)
             logger.warning("hook %s: %s", hook.name, error)
         else:
-            store.mark_sent(ids)
+            outbox.mark_sent(ids)
             report.add(report.sent, hook.name, len(ids))
 
 
-def dispatch_alerts(store: Store, hooks: Sequence[Hook], *, everything: bool = False) -> DispatchReport:
+def dispatch_alerts(outbox: Outbox, hooks: Sequence[Hook], *, everything: bool = False) -> DispatchReport:
     """One pass over every hook: deliver what is due. A failing hook never stops the others."""
     report = DispatchReport()
     for hook in hooks:
-        dispatch_hook(store, hook, report, everything=everything)
+        dispatch_hook(outbox, hook, report, everything=everything)
     return report
 
 
-def deliver_pending(store: Store, hooks: Sequence[Hook], wait: float) -> DispatchReport:
+def deliver_pending(outbox: Outbox, hooks: Sequence[Hook], wait: float) -> DispatchReport:
     """Try every pending alert once now, then retry failures on their backoff for up to ``wait`` seconds.
 
     Digest hooks send only once their period is over; their alerts otherwise wait for a later run.
@@ -91,13 +92,13 @@ def deliver_pending(store: Store, hooks: Sequence[Hook], wait: float) -> Dispatc
     immediate = [hook.name for hook in hooks if hook.digest is None]
     everything = True
     while True:
-        report = dispatch_alerts(store, hooks, everything=everything)
+        report = dispatch_alerts(outbox, hooks, everything=everything)
         everything = False
         for name in ("sent", "failed", "dead"):
             for hook, n in getattr(report, name).items():
                 total.add(getattr(total, name), hook, n)
         total.errors.update(report.errors)
-        due = store.next_attempt_at(immediate) if immediate else None
+        due = outbox.next_attempt_at(immediate) if immediate else None
         if due is None:
             return total
         pause = max(-_age(due), 0.2)

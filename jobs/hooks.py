@@ -1,5 +1,7 @@
-"""Alert hooks: small classes registered by their config key, each delivering one message.
+"""Alert hooks: small classes registered by their config key in ``HOOKS``.
 
+Each kind holds all of itself: ``parse`` checks its config value (``load_config`` asks it, at
+start), ``options`` names the keys it takes beyond the common ones, ``deliver`` sends one message.
 A message is one alert, or a digest of several; its payload is JSON (see ``payload_json``).
 A failed delivery raises HookError; the dispatcher records it and retries later.
 """
@@ -14,11 +16,12 @@ import ssl
 import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from crawler.config import EmailSettings, Hook
+from crawler.config import Hook, boolean_value, check_keys, http_url_value, text_value
 from crawler.errors import HookError
 from crawler.urls import redact_url
 
@@ -55,8 +58,24 @@ def plain_text(alerts: Sequence[dict[str, Any]]) -> tuple[str, str]:
     return subject, "\n\n".join(blocks) + "\n"
 
 
+@dataclass(frozen=True)
+class EmailSettings:
+    """SMTP delivery: recipients, sender and server."""
+
+    to: tuple[str, ...]
+    sender: str
+    host: str
+    port: int = 587
+    starttls: bool = True
+    username: str | None = None
+    password: str | None = None
+
+
 class WebhookHook:
     """POST the JSON payload to a URL; signed with HMAC-SHA256 when ``secret`` is set."""
+
+    options = frozenset({"secret"})
+    parse = staticmethod(http_url_value)
 
     @staticmethod
     def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
@@ -82,6 +101,18 @@ class WebhookHook:
 class CommandHook:
     """Run a program (argv list, no shell) with the JSON payload on stdin; exit 0 means delivered."""
 
+    options: frozenset[str] = frozenset()
+
+    @staticmethod
+    def parse(value: Any) -> tuple[str, ...]:
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(a, str | int | float) for a in value)
+        ):
+            raise ValueError("must be a non-empty list: the program and its arguments (no shell)")
+        return tuple(str(a) for a in value)
+
     @staticmethod
     def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         argv = list(hook.target)  # type: ignore[arg-type]
@@ -100,6 +131,30 @@ class CommandHook:
 
 class EmailHook:
     """Send a plain-text email (SMTP, STARTTLS by default) with the JSON payload attached."""
+
+    options: frozenset[str] = frozenset()
+
+    @staticmethod
+    def parse(value: Any) -> EmailSettings:
+        if not isinstance(value, Mapping):
+            raise ValueError("must be a mapping with to, from and host")
+        check_keys(value, {"to", "from", "host", "port", "starttls", "username", "password"})
+        for key in ("to", "from", "host"):
+            if not value.get(key):
+                raise ValueError(f"{key}: required")
+        to = value["to"] if isinstance(value["to"], list) else [value["to"]]
+        port = value.get("port", EmailSettings.port)
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"port: {port!r} is not a port number")
+        return EmailSettings(
+            to=tuple(text_value(t) for t in to),
+            sender=text_value(value["from"]),
+            host=text_value(value["host"]),
+            port=port,
+            starttls=boolean_value(value.get("starttls", EmailSettings.starttls)),
+            username=value.get("username") or None,
+            password=value.get("password") or None,
+        )
 
     @staticmethod
     def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
@@ -124,6 +179,21 @@ class EmailHook:
 class AppriseHook:
     """Notify any Apprise URL (Slack, Teams, Telegram, ntfy, ...); needs tradewatch[apprise]."""
 
+    options: frozenset[str] = frozenset()
+
+    @staticmethod
+    def parse(value: Any) -> str:
+        text = text_value(value)
+        try:
+            import apprise  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "the apprise hook needs the optional extra: pip install 'tradewatch[apprise]'"
+            ) from None
+        if "://" not in text:
+            raise ValueError(f"{text!r} is not an Apprise URL such as slack://... or ntfy://...")
+        return text
+
     @staticmethod
     def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         import apprise
@@ -136,7 +206,7 @@ class AppriseHook:
             raise HookError("Apprise could not deliver the notification")
 
 
-HOOKS: dict[str, Any] = {
+HOOKS: dict[str, type[WebhookHook | CommandHook | EmailHook | AppriseHook]] = {
     "webhook": WebhookHook,
     "command": CommandHook,
     "email": EmailHook,

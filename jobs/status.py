@@ -9,6 +9,7 @@ from typing import Any
 from crawler.config import Config
 from crawler.dates import from_iso, utc_in
 from crawler.store import Store
+from jobs.outbox import Outbox
 
 
 def _parse(timestamp: str | None) -> datetime | None:
@@ -52,11 +53,8 @@ def next_run(
 
 def source_health(config: Config, store: Store) -> list[SourceHealth]:
     """The health of every configured source."""
-    rows = {row["name"]: row for row in store.db.query("SELECT * FROM sources")}
-    since = utc_in(-86400)
-    counts = dict(
-        store.db.execute("SELECT source, count(*) FROM articles WHERE fetched_at >= ? GROUP BY 1", [since])
-    )
+    rows = store.source_rows()
+    counts = store.articles_since(utc_in(-86400))
     result = []
     for source in config.sources:
         row: dict[str, Any] = rows.get(source.name, {})
@@ -69,14 +67,14 @@ def source_health(config: Config, store: Store) -> list[SourceHealth]:
             problem = f"no success since {_short(last_ok)}"
         result.append(
             SourceHealth(
-                source.name,
-                last_run,
-                last_ok,
-                counts.get(source.name, 0),
-                failures,
-                row.get("last_error"),
-                next_run(config, source.name, last_run, _parse(row.get("retry_at"))),
-                problem,
+                name=source.name,
+                last_run=last_run,
+                last_ok=last_ok,
+                new_24h=counts.get(source.name, 0),
+                failures=failures,
+                error=row.get("last_error"),
+                next_run=next_run(config, source.name, last_run, _parse(row.get("retry_at"))),
+                problem=problem,
             )
         )
     return result
@@ -95,7 +93,7 @@ def render_status(config: Config, store: Store) -> tuple[list[str], bool]:
             f"{h.failures:>5}  {_short(h.next_run)}" + (f"  {h.error}" if h.error else "")
         )
     if config.hooks:
-        counts = store.alert_counts()
+        counts = Outbox(store).counts()
         width = max([len(hook.name) for hook in config.hooks] + [4])
         lines.append("")
         lines.append(f"{'hook':<{width}}  {'pending':>7}  {'sent':>6}  {'dead':>5}")

@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jobs.pages import article_html, listing_html, news_sitemap_xml, rss_xml, sitemap_index_xml, sitemap_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import (
+    article_html,
+    listing_html,
+    news_sitemap_xml,
+    rss_xml,
+    sitemap_index_xml,
+    sitemap_xml,
+)
+from jobs.demo.siteserver import Resource, SiteServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from jobs.pages import rss_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import rss_xml
+from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import query, run_cli, write_config
 from tests.test_crawl import SOURCES, sources_at
 

@@ -14,8 +14,8 @@ import pytest
 
 from crawler.config import Source
 from jobs.daemon import backoff_delay
-from jobs.pages import rss_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import rss_xml
+from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import poll, query, write_config
 from tests.test_alerts import Receiver
 from tests.test_crawl import SOURCES, sources_at

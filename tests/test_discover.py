@@ -8,7 +8,7 @@ import yaml
 from conftest import ago, fixture_site, news_site, run_cli, write_config
 
 from crawler.config import load_config
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.siteserver import Resource, SiteServer
 
 HOME = b"""<!DOCTYPE html><html><head><title>The Ledger</title>
 <link rel="alternate" type="application/rss+xml" title="Ledger: all news" href="/feeds/ledger.xml">

@@ -10,8 +10,8 @@ import time
 
 from crawler.config import load_config
 from crawler.extract import Analyser
-from jobs.pages import article_html, rss_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import article_html, rss_xml
+from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import paragraphs, query, run_cli, write_config
 
 WORDS = ["tariffs", "aranceles", "USMCA", "Sheinbaum", "the weather", "a concert"]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from crawler.egress import EgressPolicy
-from jobs.pages import article_html, news_sitemap_xml, rss_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import article_html, news_sitemap_xml, rss_xml
+from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import fixture_site, paragraphs, poll, query, run_cli, write_config
 from tests.test_alerts import free_port
 from tests.test_crawl import SOURCES, sources_at

@@ -13,7 +13,7 @@ import pytest
 from crawler.extract import Analyser, Page, decode_html, read_page
 from crawler.rules import terms_query
 from crawler.sources import Entry
-from jobs.pages import article_html
+from jobs.demo.pages import article_html
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles"
 SPANISH = "<html><head>{meta}</head><body><p>Secretaría de Economía</p></body></html>"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import paragraphs, query, run_cli, write_config
 
-from jobs.pages import article_html, rss_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import article_html, rss_xml
+from jobs.demo.siteserver import Resource, SiteServer
 
 STORY = paragraphs("Officials discussed the tariffs on steel for several hours.")
 

@@ -7,8 +7,8 @@ from conftest import ago, news_site, pages_sitemap, query, run_cli, url_dated_pa
 
 from crawler.errors import FetchError
 from crawler.sources import SitemapSource
-from jobs.pages import news_sitemap_xml, rss_xml, sitemap_index_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import news_sitemap_xml, rss_xml, sitemap_index_xml
+from jobs.demo.siteserver import Resource, SiteServer
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from crawler.errors import FetchError
 from crawler.sources import FeedSource, PageSource
-from jobs.pages import listing_html, rss_xml
+from jobs.demo.pages import listing_html, rss_xml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS_FEEDS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "feeds"

@@ -55,7 +55,9 @@ def test_schema_is_the_documented_one(store):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
-    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 4
+    assert (
+        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 5
+    )  # m005: lists as JSON
 
 
 def test_save_find_aliases_and_flagged_view(store):

@@ -1,10 +1,9 @@
-"""The spider: fetch each source's listing, then every new article it names, once."""
+"""The spider: fetch each source's listing, then every entry the admission lets through, once."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider
@@ -12,20 +11,19 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.admission import Outcome
 from crawler.config import Source
 from crawler.context import CrawlContext
-from crawler.dates import iso
 from crawler.egress import RefusedRequest
 from crawler.errors import FetchError
-from crawler.extract import Page, decode_html
+from crawler.extract import Page
 from crawler.items import ArticleItem
 from crawler.middlewares import WAIT_STATUSES, retry_after
-from crawler.sources import Entry, FeedSource, PageSource, Sitemap, SitemapSource
+from crawler.sources import KINDS, Entry, Listed, Listing
 from crawler.store import SourceState
 
 logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml", "text/plain", "application/xml", "text/xml")
-ARCHIVE = "undated, listed at the first crawl"  # the skipped reason of a sitemap's baseline
 MAX_SITEMAP_DEPTH = 3  # robots.txt -> index -> sitemap, and one more level for odd sites
 
 
@@ -39,13 +37,8 @@ def describe_failure(failure: Failure) -> str:
 
 
 def response_headers(response: Response) -> dict[str, str]:
-    """A response's headers as a plain dict, names in lower case."""
-    headers = {}
-    for key in response.headers:
-        value = response.headers.get(key)
-        if value is not None:
-            headers[key.decode("latin-1").lower()] = value.decode("latin-1")
-    return headers
+    """A response's headers as a plain dict, names in lower case (several values joined by commas)."""
+    return {name.lower(): value for name, value in response.headers.to_unicode_dict().items()}
 
 
 def _conditional(etag: str | None, last_modified: str | None) -> dict[str, str]:
@@ -67,21 +60,11 @@ class SourcesSpider(Spider):
         super().__init__(**kwargs)
         self.context = context
         self.sources = list(sources)
-        now = datetime.now(UTC)
-        # Entries dated before their source's cutoff are ignored (max_age).
-        self.cutoffs = {
-            s.name: iso(now - timedelta(seconds=s.max_age)) if s.max_age else None for s in self.sources
-        }
         self._sitemaps_seen: set[str] = set()
-        # Sitemap sources that never finished a crawl: their undated entries are a baseline.
-        self.baseline: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         for source in self.sources:
-            state = self.context.store.source_state(source.name)
-            if source.kind == "sitemap" and state.last_ok_at is None:
-                self.baseline.add(source.name)
-            yield self._listing_request(source, state)
+            yield self._listing_request(source, self.context.states[source.name])
 
     def _meta(self, source: Source, **meta: Any) -> dict[str, Any]:
         robots = self.context.fetch.robots if source.robots is None else source.robots
@@ -99,53 +82,48 @@ class SourcesSpider(Spider):
             priority=10,
         )
 
+    def _read(self, response: Response, source: Source) -> tuple[Listed, dict[str, str]]:
+        headers = response_headers(response)
+        listing = Listing(response.url, response.body, headers)
+        return KINDS[source.kind].read(listing, source, self.context.fetch.max_page_size), headers
+
     def parse_listing(self, response: Response, source: Source) -> Iterator[Any]:
         """Parse a listing into entries and follow the new ones."""
-        report = self.context.report.of(source.name)
-        report.status = str(response.status)
+        run = self.context.report.run(source.name)
+        run.status = str(response.status)
         if response.status == 304:
             self.context.report.changed()
             return
-        headers = response_headers(response)
+        if source.kind == "sitemap":
+            self._sitemaps_seen.add(response.url)
         try:
-            if source.kind == "sitemap":
-                self._sitemaps_seen.add(response.url)
-                sitemap = self._parse_sitemap(response, source, headers)
-                entries = sitemap.entries
-            elif source.kind == "feed":
-                entries = FeedSource.parse(source.name, response.body, headers, response.url)
-            else:
-                text = decode_html(response.body, headers.get("content-type"))
-                entries = PageSource.parse(
-                    source.name, response.body, headers, response.url, links=source.links, text=text
-                )
+            listed, headers = self._read(response, source)
         except Exception as error:  # a bad source is recorded; the others go on
             message = str(error) if isinstance(error, FetchError) else f"cannot parse: {error!r}"
             if not isinstance(error, FetchError):
                 logger.exception("source %s: cannot parse %s", source.name, response.url)
-            report.fail(message, report.status)
-            self.context.report.changed()
+            self._fail(source, message, run.status)
             return
-        report.validators = (headers.get("etag"), headers.get("last-modified"))
-        if source.kind == "sitemap":
-            if sitemap.sitemaps:
-                # A robots.txt or an index that has not changed says nothing of the sitemaps it
-                # names: it is read in full every time, so that they are.
-                report.validators = (None, None)
-            yield from self._sitemap_requests(sitemap, source, depth=1)
-        yield from self._follow_all(entries, source)
+        run.validators = (headers.get("etag"), headers.get("last-modified"))
+        if listed.sitemaps:
+            # A robots.txt or an index that has not changed says nothing of the sitemaps it
+            # names: it is read in full every time, so that they are.
+            run.validators = (None, None)
+            yield from self._sitemap_requests(listed, source, depth=1)
+        yield from self._follow_all(listed.entries, source)
+        self.context.report.changed()
+
+    def _fail(self, source: Source, message: str, status: str = "error") -> None:
+        self.context.report.run(source.name).fail(message, status)
+        self.context.report.of(source.name).errors += 1
         self.context.report.changed()
 
     # -- sitemaps ----------------------------------------------------------------
 
-    def _parse_sitemap(self, response: Response, source: Source, headers: dict[str, str]) -> Sitemap:
-        max_size = self.context.fetch.max_page_size
-        return SitemapSource.parse(source.name, response.body, headers, response.url, max_size=max_size)
-
-    def _sitemap_requests(self, sitemap: Sitemap, source: Source, depth: int) -> Iterator[Request]:
+    def _sitemap_requests(self, listed: Listed, source: Source, depth: int) -> Iterator[Request]:
         """Requests for the child sitemaps that may hold entries younger than the source's cutoff."""
-        cutoff = self.cutoffs[source.name]
-        for url, lastmod in sitemap.sitemaps:
+        cutoff = self.context.admission.cutoffs[source.name]
+        for url, lastmod in listed.sitemaps:
             if url in self._sitemaps_seen or (cutoff and lastmod and lastmod < cutoff):
                 continue
             if depth > MAX_SITEMAP_DEPTH:
@@ -166,22 +144,18 @@ class SourcesSpider(Spider):
         """Read a child sitemap (of an index or a robots.txt): more sitemaps, or entries to follow."""
         if response.status == 304:  # every entry it lists was dealt with by a finished crawl
             return
-        headers = response_headers(response)
         try:
-            sitemap = self._parse_sitemap(response, source, headers)
+            listed, headers = self._read(response, source)
         except FetchError as error:
             self._sitemap_lost(source, f"{response.url}: {error}")
             return
-        if not sitemap.sitemaps and (headers.get("etag") or headers.get("last-modified")):
+        if not listed.sitemaps and (headers.get("etag") or headers.get("last-modified")):
             # A leaf sitemap: kept for a conditional request next time, if this crawl finishes
             # with nothing lost. (An index must be read each time: its sitemaps may change.)
-            report = self.context.report.of(source.name)
-            report.sitemap_validators[url] = (
-                headers.get("etag"),
-                headers.get("last-modified"),
-            )
-        yield from self._sitemap_requests(sitemap, source, depth + 1)
-        yield from self._follow_all(sitemap.entries, source)
+            run = self.context.report.run(source.name)
+            run.sitemap_validators[url] = (headers.get("etag"), headers.get("last-modified"))
+        yield from self._sitemap_requests(listed, source, depth + 1)
+        yield from self._follow_all(listed.entries, source)
         self.context.report.changed()
 
     def sitemap_failed(self, failure: Failure) -> None:
@@ -195,14 +169,11 @@ class SourcesSpider(Spider):
             logger.warning("source %s: sitemap %s %s", source.name, failure.request.url, failure.value)
             self.context.report.changed()
             return
-        self._sitemap_lost(
-            failure.request.cb_kwargs["source"], f"{failure.request.url}: {describe_failure(failure)}"
-        )
+        self._sitemap_lost(source, f"{failure.request.url}: {describe_failure(failure)}")
 
     def _sitemap_lost(self, source: Source, message: str) -> None:
-        report = self.context.report.of(source.name)
-        report.errors += 1
-        report.incomplete = True  # keep no validators: the next run reads the index again
+        self.context.report.of(source.name).errors += 1
+        self.context.report.run(source.name).incomplete = True  # no validators: read it all again
         logger.warning("source %s: sitemap %s", source.name, message)
         self.context.report.changed()
 
@@ -211,109 +182,72 @@ class SourcesSpider(Spider):
         source = failure.request.cb_kwargs["source"]
         message = describe_failure(failure)
         status = str(failure.value.response.status) if isinstance(failure.value, HttpError) else "error"
-        report = self.context.report.of(source.name)
-        report.fail(message, status)
         if isinstance(failure.value, HttpError) and failure.value.response.status in WAIT_STATUSES:
-            report.retry_after = retry_after(failure.value.response.headers.get("Retry-After"))
+            self.context.report.run(source.name).wait(
+                retry_after(failure.value.response.headers.get("Retry-After"))
+            )
         logger.warning("source %s: %s", source.name, message)
-        self.context.report.changed()
+        self._fail(source, message, status)
+
+    # -- entries -------------------------------------------------------------------
 
     def _follow_all(self, entries: list[Entry], source: Source) -> Iterator[Any]:
-        if source.name in self.baseline:
-            # A sitemap's first crawl: what it lists without any date is its archive, not news.
-            # Remember it (never fetched); an undated URL that appears later is new, and followed.
-            store = self.context.store
-            undated = [
-                e for e in entries if e.listed_date is None and e.url and store.find_article(e.keys) is None
-            ]
-            keys = [k for e in undated for k in e.keys]
-            self.context.store.skip(keys, source.name, None, ARCHIVE)
-            self.context.report.of(source.name).old += len(undated)
-            entries = [e for e in entries if e.listed_date is not None]
+        entries, archived = self.context.admission.archive(entries, source)
+        self.context.report.of(source.name).old += archived
         for entry in entries:
             yield from self._follow(entry, source)
 
     def _follow(self, entry: Entry, source: Source) -> Iterator[Any]:
-        keys = entry.keys
-        if not entry.url:
+        verdict = self.context.admission.at_listing(entry)
+        if verdict.outcome is Outcome.NO_LINK:
             logger.debug("source %s: entry without a link skipped: %r", source.name, entry.title)
             return
-        report = self.context.report.of(source.name)
-        cutoff = self.cutoffs[source.name]
-        if cutoff and entry.listed_date and entry.listed_date < cutoff:
-            report.old += 1  # judged by the listing's date: never fetched, nothing written
-            return
-        store = self.context.store
-        if store.remember(keys) is not None:
-            report.duplicate += 1
-            return
-        skipped = store.skipped(keys)
-        if skipped and (skipped != ARCHIVE or entry.listed_date is None):
-            # An archive mark holds undated listings only: the same URL with a recent date
-            # (a news sitemap beside the plain one) is news.
-            report.old += 1
-            return
-        if not self.context.claim(entry.url, keys):
-            report.duplicate += 1
+        if not verdict.admitted:
+            counts = self.context.report.of(source.name)
+            if verdict.outcome in (Outcome.KNOWN, Outcome.IN_FLIGHT):
+                counts.duplicate += 1
+            else:  # too old, or a sitemap's archive
+                counts.old += 1
             return
         if not source.follow:
-            yield ArticleItem(entry, cutoff=cutoff)
+            yield ArticleItem(entry)
             return
         yield Request(
             entry.link,
             callback=self.parse_article,
             errback=self.article_failed,
-            cb_kwargs={"entry": entry, "cutoff": cutoff},
+            cb_kwargs={"entry": entry},
             meta=self._meta(source),
         )
 
-    def parse_article(self, response: Response, entry: Entry, cutoff: str | None) -> Iterator[ArticleItem]:
+    def parse_article(self, response: Response, entry: Entry) -> Iterator[ArticleItem]:
         """Hand an article page to the pipelines."""
         content_type = response_headers(response).get("content-type")
         if content_type and not content_type.lower().startswith(HTML_TYPES):
-            fetch_error = f"not an HTML page ({content_type.split(';')[0]})"
-            yield ArticleItem(entry, fetch_error=fetch_error, cutoff=cutoff)
+            yield ArticleItem(entry, fetch_error=f"not an HTML page ({content_type.split(';')[0]})")
             return
-        yield ArticleItem(entry, Page(response.url, response.body, content_type), cutoff=cutoff)
+        yield ArticleItem(entry, Page(response.url, response.body, content_type))
 
     def article_failed(self, failure: Failure) -> Iterator[ArticleItem]:
         """Keep an article whose page cannot be fetched, from the listing's own words."""
         engine = self.crawler.engine
-        entry, cutoff = failure.request.cb_kwargs["entry"], failure.request.cb_kwargs["cutoff"]
+        entry = failure.request.cb_kwargs["entry"]
         if engine is not None and not engine.running:
-            self.context.release(entry.url)
+            self.context.admission.release(entry.url)
             return  # cancelled by a shutdown: not stored, so fetched again on the next run
         error = failure.value
         if isinstance(error, HttpError) and error.response.status in WAIT_STATUSES:
             # The site asks us to come back later: leave the item for the next run (which the
             # source's saved validators must not hide), no sooner than it asks.
-            report = self.context.report.of(entry.source)
-            report.deferred += 1
-            report.incomplete = True
-            wait = retry_after(error.response.headers.get("Retry-After"))
-            report.retry_after = max(report.retry_after or 0.0, wait or 0.0) or None
-            self.context.release(entry.url)
+            run = self.context.report.run(entry.source)
+            self.context.report.of(entry.source).deferred += 1
+            run.incomplete = True
+            run.wait(retry_after(error.response.headers.get("Retry-After")))
+            self.context.admission.release(entry.url)
             logger.info("source %s: %s deferred (HTTP %d)", entry.source, entry.link, error.response.status)
             self.context.report.changed()
             return
         refused = isinstance(error, RefusedRequest)
         if refused:
             logger.warning("source %s: %s %s", entry.source, entry.link, error)
-        yield ArticleItem(entry, fetch_error=describe_failure(failure), cutoff=cutoff, refused=refused)
-
-    def closed(self, reason: str) -> None:
-        """Record each source's outcome; keep ETag/Last-Modified only when nothing was lost."""
-        for source in self.sources:
-            report = self.context.report.of(source.name)
-            safe = reason == "finished" and not report.incomplete and report.error is None
-            self.context.store.record_source(
-                source.name,
-                source.kind,
-                source.url,
-                status=report.status,
-                error=report.error,
-                validators=report.validators if safe else None,
-                retry_after=report.retry_after,
-            )
-            if safe and report.sitemap_validators:
-                self.context.store.keep_sitemap_validators(source.name, report.sitemap_validators)
+        yield ArticleItem(entry, fetch_error=describe_failure(failure), refused=refused)

@@ -38,6 +38,10 @@ class Resource:
 LAST_MODIFIED = formatdate(1_700_000_000, usegmt=True)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+
+
 class SiteServer:
     """Serves ``resources`` (path with query -> Resource) on 127.0.0.1 in a background thread.
 
@@ -71,7 +75,10 @@ class SiteServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        # A listen backlog of 128, not socketserver's 5: a crawl opens many connections at once, and
+        # SYNs dropped past a full backlog are retried only a second later (a stall of the server's
+        # making, not the crawler's).
+        self.httpd = _Server((host, port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None

@@ -10,10 +10,10 @@ import yaml
 from crawler.config import Config, Source, parse_config
 from crawler.report import CrawlReport
 from crawler.store import Store
-from jobs.pages import article_html, listing_html, rss_xml
-from jobs.siteserver import Resource, SiteServer
+from jobs.demo.pages import article_html, listing_html, rss_xml
+from jobs.demo.siteserver import Resource, SiteServer
 
-RULES_FILE = Path(__file__).with_name("demo_site") / "rules.yaml"
+RULES_FILE = Path(__file__).with_name("site") / "rules.yaml"
 
 # (path, title, lang, paragraphs)
 STORIES = [
@@ -142,8 +142,8 @@ def demo_config(base: Config | None, server: SiteServer, database: Path) -> Conf
         rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
         base = parse_config({"rules": rules["rules"]}, database)
     sources = (
-        Source("demo-ledger", "feed", f"{server.url}/feed.xml"),
-        Source("demo-economia", "page", f"{server.url}/prensa", links="ul.comunicados a"),
+        Source(name="demo-ledger", kind="feed", url=f"{server.url}/feed.xml"),
+        Source(name="demo-economia", kind="page", url=f"{server.url}/prensa", links="ul.comunicados a"),
     )
     # The demo site is ours, on this machine: no politeness delay.
     fetch = replace(base.fetch, delay=0.0, autothrottle=False)

@@ -1,0 +1,135 @@
+"""The outbox, read from the jobs' side: alerts due, their payloads, and how each delivery went.
+
+The crawler writes alerts (``crawler.store.Store.save_article``) in the same transaction as the
+article and its matches; everything after that lives here, next to the hooks. SQLite is the one
+seam between crawling and alerting, and its errors leave as StoreError here too.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from crawler.store import Store, guarded, utcnow
+
+
+def alert_payload(
+    alert_id: str,
+    hook: str,
+    article: dict[str, Any],
+    rules: Sequence[str],
+    matches: Sequence[dict[str, Any]],
+) -> dict[str, Any]:
+    """The JSON payload of one alert: the article, and the matches of the rules the hook follows."""
+    return {
+        "id": alert_id,
+        "hook": hook,
+        "url": article["url"],
+        "title": article["title"],
+        "source": article["source"],
+        "published_at": article["published_at"],
+        "fetched_at": article["fetched_at"],
+        "lang": article["lang"],
+        "rules": list(rules),
+        "matches": [
+            {"rule": m["rule"], "terms": list(m["terms"]), "hits": m["hits"], "snippet": m["snippet"]}
+            for m in matches
+        ],
+    }
+
+
+class Outbox:
+    """The ``alerts`` table: what each hook is owed, and the outcome of each attempt."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = store.db
+
+    @guarded("read the outbox")
+    def due(self, hook: str, now: str | None = None) -> list[dict[str, Any]]:
+        """Pending alerts of ``hook`` due at ``now`` (all pending ones when ``now`` is None)."""
+        sql = "SELECT * FROM alerts WHERE hook = ? AND status = 'pending'"
+        params: list[Any] = [hook]
+        if now is not None:
+            sql += " AND next_attempt_at <= ?"
+            params.append(now)
+        return list(self.db.query(sql + " ORDER BY created_at, id", params))
+
+    @guarded("read the outbox")
+    def next_attempt_at(self, hooks: Sequence[str]) -> str | None:
+        """When the earliest pending alert of ``hooks`` is due, or None when none is pending."""
+        marks = ", ".join("?" * len(hooks))
+        row = self.db.execute(
+            f"SELECT min(next_attempt_at) FROM alerts WHERE status = 'pending' AND hook IN ({marks})",
+            list(hooks),
+        ).fetchone()
+        return row[0]
+
+    @guarded("build an alert")
+    def payload(self, alert: dict[str, Any]) -> dict[str, Any]:
+        """The JSON payload of a stored alert."""
+        article = next(self.db.query("SELECT * FROM articles WHERE id = ?", [alert["article_id"]]))
+        rules = json.loads(alert["rules"] or "[]")
+        marks = ", ".join("?" * len(rules))
+        matches = [
+            {**m, "terms": json.loads(m["terms"] or "[]")}
+            for m in self.db.query(
+                f"SELECT rule, terms, hits, snippet FROM matches WHERE article_id = ? AND rule IN ({marks})"
+                " ORDER BY rule",
+                [alert["article_id"], *rules],
+            )
+        ]
+        return alert_payload(alert["id"], alert["hook"], article, rules, matches)
+
+    @guarded("record a delivery")
+    def mark_sent(self, ids: Sequence[str]) -> None:
+        """Record alerts as delivered."""
+        now = utcnow()
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
+                " WHERE id = ?",
+                [(now, i) for i in ids],
+            )
+
+    @guarded("record a failed delivery")
+    def mark_failed(self, ids: Sequence[str], error: str, next_attempt_at: str | None) -> None:
+        """Record a failed attempt: retry at ``next_attempt_at``, or ``dead`` when it is None."""
+        status = "pending" if next_attempt_at else "dead"
+        with self.db.atomic():
+            self.db.conn.executemany(
+                "UPDATE alerts SET attempts = attempts + 1, last_error = ?, status = ?,"
+                " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                [(error[:500], status, next_attempt_at, i) for i in ids],
+            )
+
+    @guarded("read the outbox")
+    def alerts(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Alerts with their article's title and URL, newest first (``rules`` as a list)."""
+        where, params = ("WHERE alerts.status = ?", [status]) if status else ("", [])
+        rows = self.db.query(
+            "SELECT alerts.*, articles.title, articles.url FROM alerts"
+            f" JOIN articles ON articles.id = alerts.article_id {where}"
+            " ORDER BY alerts.created_at DESC, alerts.id LIMIT ?",
+            [*params, limit],
+        )
+        return [{**row, "rules": json.loads(row["rules"] or "[]")} for row in rows]
+
+    @guarded("retry alerts")
+    def retry(self, alert: str | None = None, dead: bool = False) -> int:
+        """Make alerts due now again: one by id, or every dead one; return how many."""
+        now = utcnow()
+        sql = "UPDATE alerts SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE "
+        sql += "id = ? AND status != 'sent'" if alert else "status = 'dead'"
+        params = [now, alert] if alert else [now]
+        with self.db.atomic():
+            return self.db.execute(sql, params).rowcount
+
+    @guarded("count alerts")
+    def counts(self) -> dict[str, dict[str, int]]:
+        """hook -> status -> number of alerts."""
+        counts: dict[str, dict[str, int]] = {}
+        for hook, status, n in self.db.execute("SELECT hook, status, count(*) FROM alerts GROUP BY 1, 2"):
+            counts.setdefault(hook, {})[status] = n
+        return counts
