@@ -126,3 +126,39 @@ def test_dates_choose_the_most_trusted_believable_origin():
     )  # fmt: skip
     origin, when = choose([("meta", "1970-01-01T00:00:00Z"), ("feed", None)])
     assert origin == "first-seen" and when > "2026"
+
+
+WCXB = CORPUS.parent / "articles-wcxb-dev"
+
+
+def word_f1(got: str | None, want: str) -> float:
+    """WCXB's metric: F1 of lower-cased word multisets."""
+    g, w = Counter(re.findall(r"\w+", (got or "").lower())), Counter(re.findall(r"\w+", want.lower()))
+    common = sum((g & w).values())
+    return 2 * common / (sum(g.values()) + sum(w.values())) if common else 0.0
+
+
+@pytest.mark.skipif(not WCXB.is_dir(), reason="../shared/corpus is not present")
+def test_extraction_quality_on_the_second_corpus():
+    truth = json.loads((WCXB / "ground-truth.json").read_text(encoding="utf-8"))
+    scores = []
+    for page_id, item in truth.items():
+        body = gzip.decompress((WCXB / "html" / f"{page_id}.html.gz").read_bytes())
+        scores.append(word_f1(read_page(Page(item["url"], body)).text, item["main_content"]))
+    assert sum(scores) / len(scores) >= 0.935  # trafilatura's defaults: 0.930 (bench/extract.py)
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
+def test_readability_is_asked_where_trafilatura_reads_too_little():
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    page_id = "2f42ef1d3ea0c96e56355d3db93d0e06b47e760b74f6f4261278b8cd1c246dd6"
+    item = json.loads((CORPUS / "ground-truth.json").read_text(encoding="utf-8"))[page_id]
+    body = gzip.decompress((CORPUS / "html" / f"{page_id}.html.gz").read_bytes())
+    alone = trafilatura.extract(
+        load_html(decode_html(body, None)), url=item["url"], include_comments=False, favor_recall=True
+    )
+    text = read_page(Page(item["url"], body)).text
+    assert len(alone) < 0.5 * len(item["articleBody"]) < 0.5 * len(text)
+    assert word_f1(text, item["articleBody"]) > word_f1(alone, item["articleBody"]) + 0.2
