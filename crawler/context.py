@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crawler.admission import Admission
@@ -25,13 +25,12 @@ class CrawlContext:
     report: CrawlReport
     pool: AnalysisPool
     sources: Sequence[Source]
-    states: dict[str, SourceState] = field(init=False)  # as the store kept them, read once
+    states: Mapping[str, SourceState]  # as the store kept them when the crawl began
     admission: Admission = field(init=False)
     analyser: Analyser = field(init=False)
     _by_lang: dict[str, Rule] = field(init=False)  # rules with a lang: list, by name
 
     def __post_init__(self) -> None:
-        self.states = {s.name: self.store.source_state(s.name) for s in self.sources}
         self.admission = Admission(self.store, self.sources, self.states)
         self.analyser = Analyser(rule_nodes(self.rules))
         self._by_lang = {rule.name: rule for rule in self.rules if rule.langs is not None}

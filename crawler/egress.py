@@ -123,6 +123,7 @@ class GuardedResolver(CachingThreadedResolver):
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> GuardedResolver:
+        """From a crawler's settings, or a runner's: the daemon builds it from its own runner."""
         settings = crawler.settings
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
         policy = settings.get("TRADEWATCH_EGRESS") or EgressPolicy()
@@ -147,13 +148,6 @@ def installed_resolver() -> GuardedResolver:
     resolver = getattr(reactor, "resolver", None)
     if not isinstance(resolver, GuardedResolver):
         raise RuntimeError("tradewatch's GuardedResolver is not the reactor's resolver: refusing to crawl")
-    return resolver
-
-
-def install_resolver(reactor: Any, policy: EgressPolicy, timeout: float) -> GuardedResolver:
-    """Install a GuardedResolver on ``reactor`` (for runners that do not install one themselves)."""
-    resolver = GuardedResolver(reactor, 10_000, timeout, policy)
-    resolver.install_on_reactor()
     return resolver
 
 

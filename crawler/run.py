@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from crawler.config import Config, Source, rule_nodes
 from crawler.context import CrawlContext
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
-from crawler.store import Store, utcnow
+from crawler.store import SourceState, Store, utcnow
 
 
 def launch_crawl(
@@ -32,19 +32,22 @@ def launch_crawl(
     from crawler.spiders.sources import SourcesSpider
 
     report = CrawlReport.for_sources(sources, on_change)
-    ready = sources if forced else _not_waiting(store, sources, report)
+    states = {s.name: store.source_state(s.name) for s in sources}  # read once for the whole crawl
+    ready = sources if forced else _not_waiting(sources, states, report)
     if not ready:
         return report, None
-    context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool, ready)
+    context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool, ready, states)
     return report, runner().crawl(SourcesSpider, context=context, sources=ready)
 
 
-def _not_waiting(store: Store, sources: Sequence[Source], report: CrawlReport) -> list[Source]:
+def _not_waiting(
+    sources: Sequence[Source], states: Mapping[str, SourceState], report: CrawlReport
+) -> list[Source]:
     """The sources whose site has not asked (Retry-After) for a pause still running."""
     now = utcnow()
     ready = []
     for source in sources:
-        retry_at = store.source_state(source.name).retry_at
+        retry_at = states[source.name].retry_at
         if retry_at and retry_at > now:
             report.run(source.name).status = f"waiting until {retry_at} (Retry-After)"
         else:

@@ -80,16 +80,17 @@ class Daemon:
         from scrapy.crawler import AsyncCrawlerRunner
         from twisted.internet import reactor
 
-        from crawler.egress import EgressPolicy, install_resolver
+        from crawler.egress import EgressPolicy, GuardedResolver
         from crawler.pool import AnalysisPool
         from crawler.settings import scrapy_settings
 
         self.store = Store(self.config.database)
         self.pool = AnalysisPool(rule_nodes(self.config.rules), self.config.fetch.workers)
         egress = EgressPolicy.for_sources(self.config.sources, self.config.fetch)
-        # A runner installs no resolver of its own (a CrawlerProcess would): the guard is ours to set.
-        self.resolver = install_resolver(reactor, egress, min(self.config.fetch.timeout, 60))
         self.runner = AsyncCrawlerRunner(scrapy_settings(self.config.fetch, egress, "WARNING"))
+        # A runner installs no resolver of its own (a CrawlerProcess would): the guard is ours to set.
+        self.resolver = GuardedResolver.from_crawler(self.runner, reactor)  # type: ignore[arg-type]
+        self.resolver.install_on_reactor()
         self.scheduler = AsyncIOScheduler(event_loop=self.loop, timezone=UTC)
         self._schedule_sources()
         self.scheduler.add_job(
