@@ -19,7 +19,9 @@ from crawler.errors import ConfigError, QueryError
 from crawler.rules import Node, parse_query, terms_query
 from crawler.urls import is_http_url
 
-HOOK_OPTIONS = frozenset({"name", "rules", "timeout", "digest", "retry"})  # keys every hook kind takes
+HOOK_OPTIONS = frozenset(
+    {"name", "rules", "timeout", "digest", "retry", "updates"}
+)  # keys every hook kind takes
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_DATABASE = "tradewatch.db"
 DEFAULT_USER_AGENT = "tradewatch/0.1 (self-hosted trade-policy news monitor)"
@@ -148,10 +150,33 @@ class Hook:
     timeout: float = 10.0
     digest: float | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    updates: bool = False  # one follow-up alert when a later copy of a story matches new rules
 
     def follows(self, rule: str) -> bool:
         """True when this hook wants alerts for ``rule``."""
         return self.rules is None or rule in self.rules
+
+
+@dataclass(frozen=True)
+class StoriesConfig:
+    """Story grouping: ``window`` (seconds) between an article and a copy it joins; None: off."""
+
+    window: float | None = 3 * 86400.0
+
+
+def _stories(value: Any) -> StoriesConfig:
+    if value is False:
+        return StoriesConfig(window=None)
+    if value is True:
+        return StoriesConfig()
+    if not isinstance(value, Mapping):
+        raise ValueError("must be false, or a mapping with window (such as window: 3d)")
+    check_keys(value, {"window"})
+    try:
+        window = _interval(value["window"]) if "window" in value else _default(StoriesConfig, "window")
+    except ValueError as error:
+        raise ValueError(f"window: {error}") from None
+    return StoriesConfig(window=window)
 
 
 def rule_nodes(rules: tuple[Rule, ...]) -> list[tuple[str, Node]]:
@@ -170,6 +195,7 @@ class Config:
     rules: tuple[Rule, ...]
     hooks: tuple[Hook, ...] = ()
     timezone: str = "UTC"
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     stale_after: float = 86400.0
     max_failures: int = 5
 
@@ -505,6 +531,7 @@ def _parse_hook(index: int, data: Any, rule_names: set[str], kinds: Mapping[str,
         timeout=_option(where, data, "timeout", parse_duration, Hook),
         digest=_option(where, data, "digest", _interval, Hook),
         retry=_option(where, data, "retry", _retry, Hook),
+        updates=_option(where, data, "updates", boolean_value, Hook),
     )
 
 
@@ -526,7 +553,7 @@ def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | Non
     _check_keys(
         "",
         data,
-        {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health"},
+        {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health", "stories"},
     )
     defaults = _mapping("defaults", data.get("defaults") or {})
     _check_keys("defaults: ", defaults, {"every", "cron", "follow", "max_age"})
@@ -563,6 +590,7 @@ def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | Non
         rules=rules,
         hooks=hooks,
         timezone=_option("", data, "timezone", _timezone, Config),
+        stories=_option("", data, "stories", _stories, Config),
         stale_after=_option("health: ", health, "stale_after", parse_duration, Config),
         max_failures=_option("health: ", health, "max_failures", _positive_int, Config),
     )

@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crawler.admission import Admission
-from crawler.config import FetchConfig, Hook, Rule, Source, rule_nodes
+from crawler.config import FetchConfig, Hook, Rule, Source, StoriesConfig, rule_nodes
 from crawler.extract import Analyser
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.rules import Match
 from crawler.store import SourceState, Store
+from crawler.stories import Owed
 
 
 @dataclass
@@ -26,6 +27,7 @@ class CrawlContext:
     pool: AnalysisPool
     sources: Sequence[Source]
     states: Mapping[str, SourceState]  # as the store kept them when the crawl began
+    stories: StoriesConfig = field(default_factory=StoriesConfig)
     admission: Admission = field(init=False)
     analyser: Analyser = field(init=False)
     _by_lang: dict[str, Rule] = field(init=False)  # rules with a lang: list, by name
@@ -43,11 +45,11 @@ class CrawlContext:
             m for m in matches if m.rule not in self._by_lang or self._by_lang[m.rule].applies_to(lang)
         )
 
-    def alerts_owed(self, matches: tuple[Match, ...]) -> list[tuple[str, list[str]]]:
-        """(hook, rules it follows) for each hook that follows at least one matched rule."""
+    def alerts_owed(self, matches: tuple[Match, ...]) -> list[Owed]:
+        """What each hook following at least one matched rule is owed; the story decides the rest."""
         owed = []
         for hook in self.hooks:
             rules = [m.rule for m in matches if hook.follows(m.rule)]
             if rules:
-                owed.append((hook.name, rules))
+                owed.append(Owed(hook.name, rules, hook.updates))
         return owed

@@ -20,6 +20,7 @@ from crawler import dates
 from crawler.langs import article_lang, short_lang
 from crawler.rules import Match, Matcher, Node
 from crawler.sources import Entry
+from crawler.stories import Signature, signature
 from crawler.text import collapse, content_hash, decode_html
 from crawler.urls import is_http_url, normalize_url
 
@@ -50,6 +51,7 @@ class Analysis:
     keywords: str | None = None
     matches: tuple[Match, ...] = field(default_factory=tuple)
     page_lang: str | None = None  # the page's own language tag, before any detection
+    signature: Signature | None = None  # what story grouping compares (crawler.stories)
 
     def row(self, source: str, fetch_error: str | None = None) -> dict[str, object]:
         """The ``articles`` row for this analysis."""
@@ -269,6 +271,7 @@ class Analyser:
         )
         updated = next((d for d in (facts.updated_at, entry.updated_at) if dates.believable(d, now)), None)
         page_lang = short_lang(facts.lang)
+        matches = tuple(self.matcher.match([title, entry.summary, text or ""]))
         analysis = Analysis(
             url=facts.url,
             title=title,
@@ -281,8 +284,9 @@ class Analyser:
             lang=page_lang or entry.lang,
             content_hash=content_hash(text or entry.summary or title),
             keywords=entry.keywords,
-            matches=tuple(self.matcher.match([title, entry.summary, text or ""])),
+            matches=matches,
             page_lang=page_lang,
+            signature=signature(title, entry.summary, text, [(m.rule, m.terms) for m in matches]),
         )
         return self.with_detected_lang(analysis, entry) if self.detect_langs else analysis
 

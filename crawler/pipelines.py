@@ -66,7 +66,12 @@ class StorePipeline(_CrawlPipeline):
             else:
                 matches = context.applicable(analysis.matches, analysis.lang)
                 context.store.save_article(
-                    analysis.row(entry.source, item.fetch_error), keys, matches, context.alerts_owed(matches)
+                    analysis.row(entry.source, item.fetch_error),
+                    keys,
+                    matches,
+                    context.alerts_owed(matches),
+                    sig=analysis.signature,
+                    window=context.stories.window,
                 )
                 counts.new += 1
                 counts.flagged += bool(matches)

@@ -36,7 +36,9 @@ def launch_crawl(
     ready = sources if forced else _not_waiting(sources, states, report)
     if not ready:
         return report, None
-    context = CrawlContext(store, config.rules, config.hooks, config.fetch, report, pool, ready, states)
+    context = CrawlContext(
+        store, config.rules, config.hooks, config.fetch, report, pool, ready, states, config.stories
+    )
     return report, runner().crawl(SourcesSpider, context=context, sources=ready)
 
 

@@ -25,6 +25,7 @@ from sqlite_utils.migrations import Migrations
 from crawler.dates import utc_in
 from crawler.errors import StoreError
 from crawler.rules import Match
+from crawler.stories import WINDOW, Grouper, Owed, Signature, signature, story_alerts
 
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("tradewatch")
@@ -33,13 +34,14 @@ _ARTICLE_COLUMNS = (
     "keywords", "source", "lang", "content_hash", "fetch_error", "fetched_at",
 )  # fmt: skip
 _INSERT_ARTICLE = (
-    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))})"
+    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, story_id)"
+    f" VALUES ({', '.join('?' * (len(_ARTICLE_COLUMNS) + 1))})"
 )
 _INSERT_ALIAS = "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)"
 _INSERT_ALERT = (
     "INSERT OR IGNORE INTO alerts"
-    " (id, hook, article_id, rules, status, attempts, next_attempt_at, created_at)"
-    " VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)"
+    " (id, hook, article_id, story_id, kind, rules, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
 )
 _INSERT_MATCH = (
     "INSERT INTO matches (article_id, rule, terms, hits, snippet, matched_at) VALUES (?, ?, ?, ?, ?, ?)"
@@ -221,6 +223,101 @@ def m005_json_lists(db: Database) -> None:
         )
 
 
+@migrations()
+def m006_stories(db: Database) -> None:
+    """Stories: the ``stories`` table, each article's ``story_id`` and the evidence that put it there.
+
+    The articles already stored are grouped in first-seen order, as if they arrived one by one
+    (with the default window), and each alert is tied to its article's story.
+    """
+    db["stories"].create(
+        {
+            "id": int,
+            "title": str,
+            "first_article_id": int,
+            "first_seen_at": str,
+            "first_source": str,
+            "first_url": str,
+            "last_seen_at": str,
+            "articles": int,
+            "sources": int,
+            "languages": str,
+        },
+        pk="id",
+    )
+    db["stories"].create_index(["last_seen_at"])
+    db["articles"].add_column("story_id", int)
+    db["articles"].create_index(["story_id", "source"])
+    db["story_links"].create(
+        {
+            "article_id": int,
+            "story_id": int,
+            "joined_article_id": int,
+            "evidence": str,
+            "score": float,
+            "reason": str,
+            "decided_at": str,
+        },
+        pk="article_id",
+        foreign_keys=[
+            ("article_id", "articles", "id"),
+            ("story_id", "stories", "id"),
+            ("joined_article_id", "articles", "id"),
+        ],
+    )
+    db["story_links"].create_index(["story_id"])
+    db["story_signatures"].create(
+        {
+            "article_id": int,
+            "facts": str,
+            "samples": bytes,
+            "contexts": bytes,
+            "title_key": str,
+            "outlet": str,
+            "has_text": int,
+        },
+        pk="article_id",
+    )
+    db["story_keys"].create({"key": str, "article_id": int, "seen_at": str})
+    db["story_keys"].create_index(["key", "seen_at", "article_id"])
+    db["story_facts"].create({"fact": str, "n": int}, pk="fact")
+    db["story_paragraphs"].create({"digest": str, "source": str, "story_id": int, "article_id": int})
+    db["story_paragraphs"].create_index(["digest"])
+    db.create_view(
+        "story_copies",
+        """
+        SELECT articles.story_id, stories.title AS story, articles.id AS article_id,
+               articles.title, articles.source, articles.lang, articles.url, articles.fetched_at,
+               story_links.evidence, story_links.score, story_links.joined_article_id,
+               story_links.reason
+        FROM articles JOIN stories ON stories.id = articles.story_id
+        LEFT JOIN story_links ON story_links.article_id = articles.id
+        """,
+    )
+    db["alerts"].add_column("story_id", int)
+    db["alerts"].add_column("kind", str)
+    db["alerts"].create_index(["hook", "story_id"])
+    grouper = Grouper(db.conn, WINDOW)
+    now = utcnow()
+    articles = db.execute(
+        "SELECT id, url, title, summary, text, source, lang, published_at, fetched_at, content_hash"
+        " FROM articles ORDER BY fetched_at, id"
+    ).fetchall()
+    for row in articles:
+        article = dict(zip(["id", "url", "title", "summary", "text", "source", "lang", "published_at",
+                            "fetched_at", "content_hash"], row, strict=True))  # fmt: skip
+        matched = [
+            (rule, json.loads(terms or "[]"))
+            for rule, terms in db.execute("SELECT rule, terms FROM matches WHERE article_id = ?", [row[0]])
+        ]
+        sig = signature(article["title"], article["summary"], article["text"], matched)
+        grouper.place(row[0], article, sig, now)
+    db.execute(
+        "UPDATE alerts SET kind = 'story',"
+        " story_id = (SELECT story_id FROM articles WHERE articles.id = alerts.article_id)"
+    )
+
+
 def alert_id(hook: str, url: str) -> str:
     """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
     return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
@@ -306,32 +403,58 @@ class Store:
         article: dict[str, Any],
         aliases: Sequence[str],
         matches: Sequence[Match],
-        alerts: Sequence[tuple[str, Sequence[str]]] = (),
+        alerts: Sequence[Owed | tuple[str, Sequence[str]]] = (),
+        sig: Signature | None = None,
+        window: float | None = WINDOW,
     ) -> int:
-        """Insert a new article with its aliases, matches and owed alerts in one transaction.
+        """Insert a new article with its aliases, matches, story and owed alerts in one transaction.
 
-        ``alerts`` holds (hook, rules it follows) pairs. Returns the article's id.
+        ``alerts`` holds what each hook following a matched rule is owed (``Owed``, or (hook,
+        rules)); the article's story decides which it gets (``crawler.stories.story_alerts``).
+        ``sig`` is the article's story signature (computed here when not given); ``window``
+        the story window in seconds, None for no grouping. Returns the article's id.
         """
         # Plain prepared statements: this runs once per article, and sqlite-utils' insert()
         # re-reads the table's schema on every call.
         now = utcnow()
         values = [article.get(c) for c in _ARTICLE_COLUMNS[:-1]] + [now]
+        if sig is None:
+            sig = signature(article.get("title"), article.get("summary"), article.get("text"),
+                            [(m.rule, m.terms) for m in matches])  # fmt: skip
+        owed = [a if isinstance(a, Owed) else Owed(*a) for a in alerts]
         try:
             with self.db.atomic():
-                article_id = int(self.db.conn.execute(_INSERT_ARTICLE, values).lastrowid)
+                conn = self.db.conn
+                # The story is decided first, so that the article is inserted with it (an UPDATE
+                # would re-index its text in the full-text index).
+                grouper = Grouper(conn, window)
+                row = {**article, "fetched_at": now}
+                decision = grouper.decide(row, sig, now)
+                article_id = int(conn.execute(_INSERT_ARTICLE, [*values, decision.link.story_id]).lastrowid)
                 urls = [u for u in dict.fromkeys([article["url"], *aliases]) if u]
-                self.db.conn.executemany(_INSERT_ALIAS, [(u, article_id) for u in urls])
+                conn.executemany(_INSERT_ALIAS, [(u, article_id) for u in urls])
                 # A URL marked as a sitemap's archive may turn up dated, and new, in another sitemap.
-                self.db.conn.executemany("DELETE FROM skipped WHERE url = ?", [(u,) for u in urls])
-                self.db.conn.executemany(
+                conn.executemany("DELETE FROM skipped WHERE url = ?", [(u,) for u in urls])
+                conn.executemany(
                     _INSERT_MATCH,
                     [(article_id, m.rule, json_list(m.terms), m.hits, m.snippet, now) for m in matches],
                 )
-                self.db.conn.executemany(
+                link = grouper.record(article_id, row, sig, decision, now)
+                story = link.story_id
+                conn.executemany(
                     _INSERT_ALERT,
                     [
-                        (alert_id(hook, article["url"]), hook, article_id, json_list(rules), now, now)
-                        for hook, rules in alerts
+                        (
+                            alert_id(hook, article["url"]),
+                            hook,
+                            article_id,
+                            story,
+                            kind,
+                            json_list(rules),
+                            now,
+                            now,
+                        )
+                        for hook, rules, kind in story_alerts(conn, story, owed)
                     ],
                 )
         except sqlite3.Error as error:
@@ -381,13 +504,72 @@ class Store:
             params.append(since)
         sql = f"""
             SELECT articles.id, articles.url, articles.title, articles.published_at,
-                   articles.source, matches.rule, matches.terms, matches.hits,
+                   articles.source, articles.story_id, matches.rule, matches.terms, matches.hits,
                    matches.snippet, matches.matched_at
             FROM matches JOIN articles ON articles.id = matches.article_id
             WHERE {" AND ".join(where)}
             ORDER BY matches.matched_at DESC, articles.id DESC, matches.rule
         """
         return [{**row, "terms": json.loads(row["terms"] or "[]")} for row in self.db.query(sql, params)]
+
+    # -- stories -------------------------------------------------------------
+
+    @guarded("read stories")
+    def stories(
+        self,
+        since: str | None = None,
+        rule: str | None = None,
+        lang: str | None = None,
+        ids: Sequence[int] | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Stories, newest first, each with the rules its copies matched (``rules``, a list).
+
+        ``since``: only stories with a copy seen since then; ``rule``: only stories a copy of which
+        matched it; ``lang``: only stories with a copy in that language; ``ids``: only these.
+        """
+        where, params = ["1"], []
+        if since:
+            where.append("stories.last_seen_at >= ?")
+            params.append(since)
+        if rule:
+            where.append(
+                "EXISTS (SELECT 1 FROM articles a JOIN matches m ON m.article_id = a.id"
+                " WHERE a.story_id = stories.id AND m.rule = ?)"
+            )
+            params.append(rule)
+        if lang:
+            where.append("EXISTS (SELECT 1 FROM json_each(stories.languages) WHERE value = ?)")
+            params.append(lang)
+        if ids is not None:
+            where.append(f"stories.id IN ({', '.join('?' * len(ids))})")
+            params.extend(ids)
+        sql = f"""
+            SELECT stories.*, (
+                SELECT json_group_array(DISTINCT m.rule) FROM articles a
+                JOIN matches m ON m.article_id = a.id WHERE a.story_id = stories.id
+            ) AS rules
+            FROM stories WHERE {" AND ".join(where)}
+            ORDER BY stories.first_seen_at DESC, stories.id DESC
+        """
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [
+            {**row, "languages": json.loads(row["languages"] or "[]"), "rules": sorted(json.loads(row["rules"]))}
+            for row in self.db.query(sql, params)
+        ]
+
+    @guarded("read a story")
+    def copies(self, story_id: int) -> list[dict[str, Any]]:
+        """The articles of a story in first-seen order, with the evidence that joined each."""
+        sql = """
+            SELECT articles.id, articles.url, articles.title, articles.source, articles.lang,
+                   articles.published_at, articles.fetched_at, story_links.evidence,
+                   story_links.score, story_links.reason, story_links.joined_article_id
+            FROM articles LEFT JOIN story_links ON story_links.article_id = articles.id
+            WHERE articles.story_id = ? ORDER BY articles.fetched_at, articles.id
+        """
+        return list(self.db.query(sql, [story_id]))
 
     # -- sources -------------------------------------------------------------
 

@@ -71,6 +71,12 @@ def fold(text: str) -> Folded:
     return Folded(text, folded, tuple(offsets))
 
 
+def fold_text(text: str) -> str:
+    """``fold(text).text`` without the offsets back to the original: cheaper on long texts."""
+    text = unicodedata.normalize("NFC", text)
+    return text.lower() if text.isascii() else text.translate(_TABLE)
+
+
 def fold_words(text: str) -> list[str]:
     """The folded words of ``text``."""
     return WORD.findall(fold(text).text)

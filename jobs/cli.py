@@ -221,12 +221,38 @@ def _age(delta: timedelta) -> str:
     return f"{seconds:.0f} s"
 
 
+def _story_line(story: dict) -> str:
+    """``3 copies from 2 sources (es, en), first: milenio`` for a story of more than one article."""
+    if story["articles"] < 2:
+        return ""
+    langs = ", ".join(story["languages"]) or "language unknown"
+    sources = _plural(story["sources"], "source", "sources")
+    return f"  {story['articles']} copies from {sources} ({langs}), first: {story['first_source']}\n"
+
+
+def _echo_copies(store, story_id: int) -> None:
+    for copy in store.copies(story_id):
+        how = (
+            copy["evidence"]
+            if copy["joined_article_id"] is None
+            else f"{copy['evidence']} ({copy['score']:.2f})"
+        )
+        click.echo(
+            f"    - {copy['fetched_at']}  {copy['source']}  {copy['title']}\n      {copy['url']}  [{how}]"
+        )
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 @cli.command()
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Stories to show.")
+@click.option("--copies", is_flag=True, help="List every copy of each story.")
 @click.pass_context
-def search(ctx: click.Context, query: str, limit: int) -> None:
-    """Run QUERY (the rule language) over the stored articles, newest first.
+def search(ctx: click.Context, query: str, limit: int, copies: bool) -> None:
+    """Run QUERY (the rule language) over the stored articles: one entry per story, newest first.
 
     A backtest of a rule before you add it: for example
     tradewatch search '(steel OR acero) AND tariff*'.
@@ -241,21 +267,33 @@ def search(ctx: click.Context, query: str, limit: int) -> None:
     except ConfigError as error:
         raise ConfigError(f"query: {error}") from None
     store = Store(config.database)
-    count = 0
-    for article, match in search_articles(store, query, limit):
-        count += 1
+    found: dict[int, list] = {}
+    articles = 0
+    for article, match in search_articles(store, query):
+        if article["story_id"] not in found and len(found) >= limit:
+            break
+        found.setdefault(article["story_id"], []).append((article, match))
+        articles += 1
+    stories = {s["id"]: s for s in store.stories(ids=list(found))} if found else {}
+    for story_id, hits in found.items():
+        article, match = hits[0]
         when = article["published_at"] or article["fetched_at"]
         click.echo(f"{when}  {article['title']}\n  {article['url']}")
-        click.echo(f"  [{', '.join(match.terms)}] {match.snippet}\n")
-    click.echo(f"{count} article{'s' if count != 1 else ''}")
+        click.echo(f"  [{', '.join(match.terms)}] {match.snippet}")
+        click.echo(_story_line(stories[story_id]) if story_id in stories else "", nl=False)
+        if copies:
+            _echo_copies(store, story_id)
+        click.echo()
+    click.echo(f"{_plural(len(found), 'story', 'stories')}, {_plural(articles, 'article', 'articles')}")
 
 
 @cli.command()
 @click.option("--rule", help="Only this rule's matches.")
 @click.option("--since", help="Only matches this recent, e.g. 2d or 12h.")
+@click.option("--copies", is_flag=True, help="List every copy of each story.")
 @click.pass_context
-def matches(ctx: click.Context, rule: str | None, since: str | None) -> None:
-    """List flagged articles: each match with its rule, terms and snippet."""
+def matches(ctx: click.Context, rule: str | None, since: str | None, copies: bool) -> None:
+    """List flagged stories, newest match first: rules, terms, snippet and how many copies."""
     from crawler.store import Store
 
     config = _config(ctx)
@@ -265,11 +303,96 @@ def matches(ctx: click.Context, rule: str | None, since: str | None) -> None:
     if since:
         seconds = _seconds("--since", since)
         after = utc_in(-seconds)
-    rows = Store(config.database).flagged(rule, after)
+    store = Store(config.database)
+    rows = store.flagged(rule, after)
+    by_story: dict[int, list[dict]] = {}
     for row in rows:
-        click.echo(f"{row['matched_at']}  {row['rule']}  {row['title']}\n  {row['url']}")
-        click.echo(f"  [{', '.join(row['terms'])}] {row['snippet']}\n")
-    click.echo(f"{len(rows)} match{'es' if len(rows) != 1 else ''}")
+        by_story.setdefault(row["story_id"], []).append(row)
+    stories = {s["id"]: s for s in store.stories(ids=list(by_story))} if by_story else {}
+    for story_id, story_rows in by_story.items():
+        first = story_rows[0]
+        rules = ", ".join(dict.fromkeys(r["rule"] for r in story_rows))
+        click.echo(f"{first['matched_at']}  {rules}  {first['title']}\n  {first['url']}")
+        click.echo(f"  [{', '.join(first['terms'])}] {first['snippet']}")
+        click.echo(_story_line(stories[story_id]) if story_id in stories else "", nl=False)
+        if copies:
+            _echo_copies(store, story_id)
+        click.echo()
+    click.echo(f"{_plural(len(by_story), 'story', 'stories')}, {_plural(len(rows), 'match', 'matches')}")
+
+
+def _story_json(story: dict) -> dict:
+    keys = ("id", "title", "first_seen_at", "last_seen_at", "first_source", "first_url", "first_article_id",
+            "articles", "sources", "languages", "rules")  # fmt: skip
+    return {k: story[k] for k in keys}
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--since", help="Only stories with a copy this recent, e.g. 2d or 12h.")
+@click.option("--rule", help="Only stories a copy of which matched this rule.")
+@click.option("--lang", help="Only stories with a copy in this language (es, en).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: a list of stories.")
+@click.pass_context
+def stories(
+    ctx: click.Context, since: str | None, rule: str | None, lang: str | None, limit: int, as_json: bool
+) -> None:
+    """Stories, newest first: copies, outlets, languages, rules, and who reported first.
+
+    `tradewatch stories show ID` lists one story's copies and the evidence that joined each.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from crawler.store import Store
+
+    config = _config(ctx.parent)  # type: ignore[arg-type]
+    if rule and rule not in {r.name for r in config.rules}:
+        raise ConfigError(f"--rule: no rule named {rule!r}")
+    after = utc_in(-_seconds("--since", since)) if since else None
+    found = Store(config.database).stories(after, rule, lang, limit=limit)
+    if as_json:
+        click.echo(json.dumps([_story_json(s) for s in found], ensure_ascii=False, indent=1))
+        return
+    for story in found:
+        langs = ", ".join(story["languages"]) or "-"
+        rules = ", ".join(story["rules"]) or "no rule"
+        click.echo(f"#{story['id']}  {story['first_seen_at']}  {story['title']}")
+        copies = _plural(story["articles"], "copy", "copies")
+        sources = _plural(story["sources"], "source", "sources")
+        click.echo(f"  {copies}, {sources}, {langs}; first: {story['first_source']}; rules: {rules}")
+    click.echo(_plural(len(found), "story", "stories"))
+
+
+@stories.command("show")
+@click.argument("story_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: the story and its copies.")
+@click.pass_context
+def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
+    """List the copies of story STORY_ID in first-seen order, with the evidence that joined each."""
+    import json
+
+    from crawler.store import Store
+
+    store = Store(_config(ctx.parent.parent).database)  # type: ignore[union-attr]
+    found = store.stories(ids=[story_id])
+    if not found:
+        raise TradewatchError(f"no story {story_id}")
+    story, copies = found[0], store.copies(story_id)
+    if as_json:
+        click.echo(json.dumps({**_story_json(story), "copies": copies}, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"#{story['id']}  {story['title']}")
+    copies_n = _plural(story["articles"], "copy", "copies")
+    counts = f"{copies_n} from {_plural(story['sources'], 'source', 'sources')}"
+    click.echo(
+        f"  {counts} ({', '.join(story['languages']) or '-'}); rules: {', '.join(story['rules']) or 'none'}"
+    )
+    for copy in copies:
+        click.echo(f"- {copy['fetched_at']}  {copy['source']}  [{copy['lang'] or '-'}]  {copy['title']}")
+        click.echo(f"    {copy['url']}")
+        click.echo(f"    {copy['evidence']}: {copy['reason']}")
 
 
 @cli.command()

@@ -20,7 +20,7 @@ from crawler.dates import from_iso, utc_in
 from crawler.errors import HookError
 from crawler.store import utcnow
 from jobs.hooks import deliver
-from jobs.outbox import Outbox
+from jobs.outbox import Outbox, by_story
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,8 @@ def dispatch_hook(outbox: Outbox, hook: Hook, report: DispatchReport, *, everyth
     for batch in _batches(hook, pending):
         ids = [a["id"] for a in batch]
         try:
-            deliver(hook, [outbox.payload(a) for a in batch])
+            payloads = [outbox.payload(a) for a in batch]
+            deliver(hook, by_story(payloads) if hook.digest is not None else payloads)
         except HookError as error:
             attempts = max(a["attempts"] for a in batch) + 1
             if attempts >= hook.retry.attempts:

@@ -41,15 +41,19 @@ def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> tuple[str, b
 def plain_text(alerts: Sequence[dict[str, Any]]) -> tuple[str, str]:
     """(subject, body) of a readable message for people: title, source, rules, snippet, link."""
     if len(alerts) == 1:
-        subject = f"[tradewatch] {alerts[0]['title'] or alerts[0]['url']}"
+        update = "update: " if alerts[0].get("kind") == "update" else ""
+        subject = f"[tradewatch] {update}{alerts[0]['title'] or alerts[0]['url']}"
     else:
-        subject = f"[tradewatch] {len(alerts)} flagged articles"
+        subject = f"[tradewatch] {len(alerts)} flagged stories"
     blocks = []
     for alert in alerts:
         lines = [
-            alert["title"] or "(no title)",
+            ("Update: " if alert.get("kind") == "update" else "") + (alert["title"] or "(no title)"),
             f"Source: {alert['source']}   Rules: {', '.join(alert['rules'])}",
         ]
+        if (story := alert.get("story")) and story.get("articles", 1) > 1:
+            langs = ", ".join(story["languages"])
+            lines.append(f"Story: {story['articles']} copies from {story['sources']} sources ({langs})")
         if alert.get("published_at"):
             lines.append(f"Published: {alert['published_at']}")
         lines += [f"[{m['rule']}] {m['snippet']}" for m in alert["matches"] if m.get("snippet")]

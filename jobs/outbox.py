@@ -20,11 +20,16 @@ def alert_payload(
     article: dict[str, Any],
     rules: Sequence[str],
     matches: Sequence[dict[str, Any]],
+    story: dict[str, Any] | None = None,
+    kind: str = "story",
 ) -> dict[str, Any]:
-    """The JSON payload of one alert: the article, and the matches of the rules the hook follows."""
+    """The JSON payload of one alert: the article, its story, and the matches of the rules the hook
+    follows. ``kind``: ``story`` (the story's first alert to the hook) or ``update`` (a later copy
+    matched rules no earlier alert named)."""
     return {
         "id": alert_id,
         "hook": hook,
+        "kind": kind,
         "url": article["url"],
         "title": article["title"],
         "source": article["source"],
@@ -36,7 +41,48 @@ def alert_payload(
             {"rule": m["rule"], "terms": list(m["terms"]), "hits": m["hits"], "snippet": m["snippet"]}
             for m in matches
         ],
+        "story": story_payload(story or _own_story(article)),
     }
+
+
+def story_payload(story: dict[str, Any]) -> dict[str, Any]:
+    """The ``story`` object of a payload, from a ``stories`` row."""
+    return {
+        "id": story["id"],
+        "title": story["title"],
+        "articles": story["articles"],
+        "sources": story["sources"],
+        "languages": json.loads(story["languages"] or "[]"),
+        "first_seen_at": story["first_seen_at"],
+        "first_url": story["first_url"],
+    }
+
+
+def _own_story(article: dict[str, Any]) -> dict[str, Any]:
+    """The story of an article alone (a test payload)."""
+    return {
+        "id": article.get("story_id"),
+        "title": article["title"],
+        "articles": 1,
+        "sources": 1,
+        "languages": json.dumps([article["lang"]] if article.get("lang") else []),
+        "first_seen_at": article["fetched_at"],
+        "first_url": article["url"],
+    }
+
+
+def by_story(payloads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A digest's payloads, one per story: an update folds into its story's entry (its rules added)."""
+    folded: dict[Any, dict[str, Any]] = {}
+    for payload in payloads:
+        key = payload["story"]["id"] if payload["story"]["id"] is not None else payload["id"]
+        if key not in folded:
+            folded[key] = {**payload, "rules": list(payload["rules"]), "matches": list(payload["matches"])}
+            continue
+        entry = folded[key]
+        entry["rules"] += [r for r in payload["rules"] if r not in entry["rules"]]
+        entry["matches"] += payload["matches"]
+    return list(folded.values())
 
 
 class Outbox:
@@ -80,7 +126,10 @@ class Outbox:
                 [alert["article_id"], *rules],
             )
         ]
-        return alert_payload(alert["id"], alert["hook"], article, rules, matches)
+        story = next(self.db.query("SELECT * FROM stories WHERE id = ?", [alert["story_id"]]), None)
+        return alert_payload(
+            alert["id"], alert["hook"], article, rules, matches, story, alert.get("kind") or "story"
+        )
 
     @guarded("record a delivery")
     def mark_sent(self, ids: Sequence[str]) -> None:

@@ -213,7 +213,7 @@ def test_email_hook_sends_a_readable_digest(site, tmp_path):
     (raw,) = mailbox.messages
     message = message_from_bytes(raw)
     count = len(query(tmp_path / "tradewatch.db", "SELECT * FROM alerts WHERE hook = 'mail'"))
-    assert message["Subject"] == f"[tradewatch] {count} flagged articles"
+    assert message["Subject"] == f"[tradewatch] {count} flagged stories"
     text = message.get_payload()[0].get_payload(decode=True).decode()
     assert "Rules: tariffs" in text and f"{site.url}/noticias/header-latin1" in text
     attachment = json.loads(message.get_payload()[1].get_payload(decode=True))

@@ -30,8 +30,9 @@ def test_every_command_has_help_and_is_in_the_readme():
         "run",
         "search",
         "status",
+        "stories",
     ]
-    names = [(name,) for name in COMMANDS] + [("alerts", "retry"), ("hooks", "test")]
+    names = [(name,) for name in COMMANDS] + [("alerts", "retry"), ("hooks", "test"), ("stories", "show")]
     for words in names:
         result = run_cli(*words, "--help")
         usage = "Usage: tradewatch " + " ".join(words)
@@ -68,7 +69,7 @@ def test_search_backtests_a_query_newest_first(demo_db):
     assert "La Secretaría de Economía publica el decreto de aranceles al acero" in result.stdout
     assert result.stdout.strip().endswith("1 article")
     nothing = run_cli("search", "zebra", config=config)
-    assert nothing.stdout.strip() == "0 articles"
+    assert nothing.stdout.strip() == "0 stories, 0 articles"
 
 
 def test_search_with_a_bad_query_is_a_usage_error(demo_db):

@@ -38,7 +38,14 @@ def test_schema_is_the_documented_one(store):
     assert columns(store, "articles") == [
         "id", "url", "title", "summary", "text", "author", "published_at",
         "fetched_at", "source", "lang", "content_hash", "fetch_error",
-        "published_from", "updated_at", "keywords",
+        "published_from", "updated_at", "keywords", "story_id",
+    ]  # fmt: skip
+    assert columns(store, "stories") == [
+        "id", "title", "first_article_id", "first_seen_at", "first_source", "first_url",
+        "last_seen_at", "articles", "sources", "languages",
+    ]  # fmt: skip
+    assert columns(store, "story_links") == [
+        "article_id", "story_id", "joined_article_id", "evidence", "score", "reason", "decided_at",
     ]  # fmt: skip
     assert columns(store, "article_urls") == ["url", "article_id"]
     assert columns(store, "matches") == ["article_id", "rule", "terms", "hits", "snippet", "matched_at"]
@@ -55,9 +62,7 @@ def test_schema_is_the_documented_one(store):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
-    assert (
-        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 5
-    )  # m005: lists as JSON
+    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 6  # m006: stories
 
 
 def test_save_find_aliases_and_flagged_view(store):

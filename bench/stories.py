@@ -1,0 +1,279 @@
+"""Story grouping: quality on people's judgements, on synthetic wire copies, and its cost.
+
+    python bench/stories.py [--part quality|synthetic|cost|all] [--half all|A|B] [--seed-articles 100000]
+
+quality: every article of a language of ``../shared/corpus/stories/semeval2022-task8-train.jsonl``
+goes into one store (a real SQLite file, through ``Store.save_article``) as a stream; per language,
+recall is the share of "one story" pairs (overall <= 1.5) that end in one story, false merges the
+share of "two stories" pairs (overall >= 3.5) that do. ``--half A|B`` keeps the pairs of one hash
+half (the tuning guard: a setting must hold on both halves).
+
+synthetic: wire-copy variants (trimmed, a new lede, edited words, another headline, a byline,
+a reaction paragraph) of the ``articles/`` and ``articles-wcxb-dev/`` texts, each from another
+outlet, must all join their original's story, and no two originals may share one.
+
+cost: CPU per article of grouping (the signature, as the workers compute it, plus the writer's
+part: ``save_article`` with grouping against ``save_article`` with ``stories: false``, in the
+same process), and the writer's look-up with 1k and with ``--seed-articles`` stored (the same
+last 1k, more history before them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from crawler.dates import iso  # noqa: E402
+from crawler.store import Store  # noqa: E402
+from crawler.stories import Grouper, signature  # noqa: E402
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+NOW = "2026-11-30T12:00:00Z"
+
+
+def half(pair_id: str) -> str:
+    return "AB"[int(hashlib.sha1(pair_id.encode()).hexdigest(), 16) % 2]
+
+
+def quality(which: str) -> None:
+    rows = [json.loads(line) for line in (CORPUS / "stories" / "semeval2022-task8-train.jsonl").open()]
+    print(
+        "quality (semeval 2022 task 8 train, natural pairs)" + ("" if which == "all" else f", half {which}")
+    )
+    for lang in ("en", "es"):
+        mine = [r for r in rows if r["lang"] == lang]
+        texts: dict[str, str] = {}
+        for r in mine:
+            texts.setdefault(r["id1"], r["text1"])
+            texts.setdefault(r["id2"], r["text2"])
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "bench.db")
+            story = {}
+            for article in sorted(texts):
+                text = texts[article]
+                article_id = store.save_article(
+                    {"url": f"https://news.example/{article}", "title": None, "text": text, "source": f"outlet-{article}",
+                     "lang": lang, "published_at": NOW, "content_hash": hashlib.sha1(text.encode()).hexdigest()},
+                    [], [],
+                )  # fmt: skip
+                story[article] = store.db.execute(
+                    "SELECT story_id FROM articles WHERE id = ?", [article_id]
+                ).fetchone()[0]
+            store.close()
+        scored = [r for r in mine if which == "all" or half(r["pair_id"]) == which]
+        one = [story[r["id1"]] == story[r["id2"]] for r in scored if r["overall"] <= 1.5]
+        two = [story[r["id1"]] == story[r["id2"]] for r in scored if r["overall"] >= 3.5]
+        print(
+            f"  {lang}: recall {sum(one) / len(one):.2f} ({sum(one)}/{len(one)}),"
+            f" false merges {sum(two) / len(two):.1%} ({sum(two)}/{len(two)}), {len(texts)} articles"
+        )
+
+
+def bodies(corpora: tuple[str, ...] = ("articles", "articles-wcxb-dev")) -> list[tuple[str, str]]:
+    """(title, text) of the articles of the extraction corpora with enough text to be a story."""
+    found = []
+    for name in corpora:
+        truth = json.loads((CORPUS / name / "ground-truth.json").read_text(encoding="utf-8"))
+        for value in truth.values():
+            body = value.get("articleBody") or value.get("main_content") or ""
+            if len(body) > 1200:
+                found.append(((value.get("title") or body.split("\n")[0])[:150], body))
+    return found
+
+
+def variants(title: str, body: str, rng: random.Random) -> list[tuple[str, str, str]]:
+    """(kind, title, text) wire copies of one article."""
+    paragraphs = [p for p in body.split("\n") if p.strip()]
+    words = body.split()
+    edited = " ".join(
+        w if rng.random() > 0.03 else rng.choice(["said", "told", "new", "dijo"]) for w in words
+    )
+    return [
+        ("trimmed", title, "\n".join(paragraphs[: max(2, len(paragraphs) // 3)])),
+        (
+            "lede",
+            title,
+            "Our correspondent reports on a story that matters to readers in the region today.\n" + body,
+        ),
+        ("edited", title, edited),
+        ("headline", "Breaking: " + " ".join(reversed(title.split())), body),
+        ("byline", title, "By Staff Writer\n" + body + "\nWith information from EFE."),
+        (
+            "reaction",
+            title,
+            body + "\nLocal business groups reacted with concern and asked for talks with officials.",
+        ),
+    ]
+
+
+def synthetic(seed: int = 7, verbose: bool = False) -> None:
+    rng = random.Random(seed)
+    articles = bodies()
+    first_wcxb = len(bodies(("articles",)))
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        originals, copies = {}, []
+        for n, (title, body) in enumerate(articles):
+            originals[n] = store.save_article(
+                {"url": f"https://wire.example/{n}", "title": title, "text": body, "source": f"site{n}",
+                 "published_at": NOW, "content_hash": hashlib.sha1(body.encode()).hexdigest()}, [], [],
+            )  # fmt: skip
+        for n, (title, body) in enumerate(articles):
+            for k, (kind, other_title, text) in enumerate(variants(title, body, rng)):
+                article_id = store.save_article(
+                    {"url": f"https://outlet{k}.example/{n}", "title": other_title, "text": text,
+                     "source": f"outlet{k}", "published_at": NOW,
+                     "content_hash": hashlib.sha1(text.encode()).hexdigest()}, [], [],
+                )  # fmt: skip
+                copies.append((kind, n, article_id))
+        story = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
+        reasons = dict(store.db.execute("SELECT article_id, reason FROM story_links").fetchall())
+        evidence = dict(store.db.execute("SELECT article_id, evidence FROM story_links").fetchall())
+        store.close()
+    grouped: dict[str, list[bool]] = {}
+    for kind, n, article_id in copies:
+        grouped.setdefault(kind, []).append(story[article_id] == story[originals[n]])
+    cells = ", ".join(f"{kind} {sum(v)}/{len(v)}" for kind, v in grouped.items())
+    total = sum(sum(v) for v in grouped.values())
+    print(f"synthetic wire copies of {len(articles)} articles: {total}/{len(copies)} grouped ({cells})")
+    joined = {i: evidence[i] for i in originals.values() if evidence[i] != "new story"}
+    by_kind: dict[str, int] = {}
+    for kind in joined.values():
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    news = sum(1 for n, i in originals.items() if n < first_wcxb and i in joined)
+    print(
+        f"  originals that joined another original's story: {len(joined)} of {len(originals)}"
+        f" ({news} of the {first_wcxb} of articles/), by {by_kind or 'nothing'}"
+    )
+    if verbose:
+        for n, article_id in originals.items():
+            if article_id in joined:
+                print(f"  {articles[n][1][:70]!r}: {reasons[article_id]}")
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def generated(n: int, rng: random.Random, pool: list[str]) -> tuple[str, str]:
+    """A made-up article: sentences of the corpus with made-up names and figures, one of a kind."""
+    names = [f"Name{rng.randrange(10**6)}" for _ in range(4)]
+    sentences = rng.sample(pool, 8)
+    text = "\n".join(
+        f"{s} {names[i % 4]} said {rng.randrange(10, 10**5)} on {rng.choice(names)}."
+        for i, s in enumerate(sentences)
+    )
+    return f"{names[0]} and {names[1]} on story {n}", text
+
+
+def seed(store: Store, count: int, rng: random.Random, pool: list[str], start: float, step: float) -> None:
+    for n in range(count):
+        title, text = generated(n, rng, pool)
+        store.save_article(
+            {"url": f"https://seed.example/{start}/{n}", "title": title, "text": text, "source": f"s{n % 50}",
+             "published_at": iso_at(start + n * step), "content_hash": hashlib.sha1(text.encode()).hexdigest()},
+            [], [],
+        )  # fmt: skip
+
+
+def iso_at(seconds: float) -> str:
+    from datetime import UTC, datetime
+
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
+def cost(seed_articles: int) -> None:
+    from datetime import UTC, datetime
+
+    rng = random.Random(11)
+    articles = bodies()
+    pool = [s for _, body in articles for s in _SENTENCE.split(body) if 40 < len(s) < 300]
+    sample = articles[:300]
+    signature(sample[0][0], None, sample[0][1])  # imports datasketch and justext's lists: once per worker, not per article
+    started = time.process_time()
+    for title, body in sample:
+        signature(title, None, body)
+    worker_ms = (time.process_time() - started) * 1000 / len(sample)
+
+    def save_all(window: float | None) -> float:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "bench.db")
+            sigs = [signature(t, None, b) for t, b in sample]
+            started = time.process_time()
+            for n, ((title, body), sig) in enumerate(zip(sample, sigs, strict=True)):
+                store.save_article(
+                    {"url": f"https://x.example/{n}", "title": title, "text": body, "source": f"s{n % 7}",
+                     "published_at": NOW, "content_hash": hashlib.sha1(body.encode()).hexdigest()},
+                    [], [], sig=sig, window=window,
+                )  # fmt: skip
+            spent = (time.process_time() - started) * 1000 / len(sample)
+            store.close()
+        return spent
+
+    off, on = save_all(None), save_all(3 * 86400.0)
+    print(f"cost per article: signature {worker_ms:.2f} ms (worker), writer {on - off:.2f} ms over"
+          f" save_article without grouping ({off:.2f} -> {on:.2f} ms); total {worker_ms + on - off:.2f} ms")  # fmt: skip
+
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp()
+    day = 86400.0
+    probes = [generated(10**7 + n, random.Random(n), pool) for n in range(200)]
+
+    def look_up(store: Store) -> float:
+        sigs = [signature(t, None, b) for t, b in probes]
+        grouper = Grouper(store.db.conn, 3 * day)
+        started = time.perf_counter()
+        with store.db.conn:
+            for n, ((title, body), sig) in enumerate(zip(probes, sigs, strict=True)):
+                article = {"url": f"https://probe.example/{n}", "title": title, "source": "probe",
+                           "published_at": NOW, "content_hash": hashlib.sha1(body.encode()).hexdigest()}  # fmt: skip
+                article_id = store.db.conn.execute(
+                    "INSERT INTO articles (url, title, text, source, published_at, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
+                    [article["url"], title, body, "probe", NOW, article["content_hash"]],
+                ).lastrowid
+                grouper.place(article_id, article, sig, NOW)
+            store.db.conn.rollback()
+        return (time.perf_counter() - started) * 1000 / len(probes)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        recent = 1000
+        store = Store(Path(tmp) / "big.db")
+        history = seed_articles - recent
+        began = time.perf_counter()
+        seed(store, recent, random.Random(1), pool, now - day, day / recent)
+        small = [look_up(store) for _ in range(3)]
+        seed(store, history, rng, pool, now - 100 * day - 3 * day, 97 * day / max(history, 1))
+        large = [look_up(store) for _ in range(3)]
+        seeding = time.perf_counter() - began
+        store.close()
+    print(
+        f"look-up (writer's place(), wall ms per article, best of 3): {min(small):.2f} ms with {recent} stored,"
+        f" {min(large):.2f} ms with {seed_articles} stored: {min(large) / min(small):.2f}x"
+        f" (seeding took {seeding:.0f} s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["quality", "synthetic", "cost", "all"], default="all")
+    parser.add_argument("--half", choices=["all", "A", "B"], default="all")
+    parser.add_argument("--verbose", action="store_true", help="say which originals were merged, and why")
+    parser.add_argument("--seed-articles", type=int, default=100_000)
+    args = parser.parse_args()
+    if args.part in ("quality", "all"):
+        quality(args.half)
+    if args.part in ("synthetic", "all"):
+        synthetic(verbose=args.verbose)
+    if args.part in ("cost", "all"):
+        cost(args.seed_articles)
+
+
+if __name__ == "__main__":
+    main()

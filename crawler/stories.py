@@ -1,0 +1,653 @@
+"""Stories: every stored article joins the story it tells, or starts one.
+
+Two halves, so that the costly part runs where pages are read:
+
+- ``signature()`` runs in the analysis workers: the article's blocks (title, paragraphs), each with
+  its facts (names, figures, rare words, the rules it matched) and a sample of its word shingles,
+  and the LSH bands of a MinHash (datasketch) of all its shingles.
+- ``Grouper.place()`` runs in the single writer, in the article's transaction: it looks up
+  candidates through indexed keys within the window, explains why the article joins one (or
+  none), and records the decision.
+
+Evidence, strongest first (one line of it is kept per article in ``story_links``):
+
+- ``exact copy``: the same extracted text;
+- ``wire copy``: most of the shorter text's sampled shingles are in the other (trimmed, with a
+  lede or a reaction paragraph, lightly edited);
+- ``shared facts``: an IDF-weighted share of the facts both name (rewrites; translations, where
+  only names, figures and rule concepts count, since words do not survive translation);
+- ``same title``: for items without text, the same title once an outlet suffix is removed,
+  from another outlet.
+
+What a source repeats (a newsletter's disclaimer, a recurring column's headline) is learnt per
+source, paragraph by paragraph, and left out of the comparison; facts in more than ``COMMON`` of
+all articles are discounted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import sqlite3
+import zlib
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from crawler.dates import from_iso, iso
+from crawler.text import fold_text
+
+WINDOW = 3 * 86400.0  # the default: a story lives for days
+SHINGLE = 5  # words per shingle
+SAMPLE = 4  # shingles kept: those whose hash is 0 modulo this (containment estimates stay unbiased)
+PERMUTATIONS, BANDS = 64, 16  # LSH: 16 bands of 4 rows find near-copies (Jaccard from about 0.5)
+WIRE = 0.5  # share of the shorter text's shingles found in the other: a wire copy
+WIRE_SAMPLES = 8  # ... out of at least this many sampled shingles
+FACTS = 0.22  # weighted share of rare facts shared: the same story told again
+WORD_WEIGHT = 0.5  # a shared word weighs this much of a shared name or figure
+MIN_SHARED = 4  # facts two articles must share (rare ones) for their facts to count
+MIN_NAMES = 2  # ... of which names or figures
+COMMON = 0.03  # facts in more than this share of the articles stored say nothing
+COMMON_FLOOR = 20  # ... and in more than this many: a fact of 20 articles may still be one story's
+BLOCK_CHARS = 40  # paragraphs from this long are tracked as a source's possible boilerplate
+TITLE_WORDS = 4  # a title to join on has at least this many words
+BODY_CHARS = 2500  # of a text, the part compared: its lede and what follows (about 400 words)
+WEIGHED = 5  # candidates weighed on their facts, those sharing the most rare facts first
+CANDIDATES = 12  # articles compared, those sharing the most keys first
+LOOKUP_FACTS = 24  # the article's rarest facts looked up
+INDEX_FACTS = 64  # facts by which an article can be found: its names, figures and rules first
+
+_WORD = re.compile(r"\w+")
+_WORDS = re.compile(r"\b[^\W\d_][\w'’-]*")
+_LOWER = "a-zß-öø-ÿ"  # Latin lowercase letters: English and Spanish words
+_LONG_WORD = re.compile(rf"(?<![\w'’-])[{_LOWER}]{{7,}}(?![\w'’-])")
+_CAPITALISED = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-Þ][\w'’-]*")
+_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?")
+_SENTENCE_END = '.!?:"“”(«—\n'
+_APOSTROPHE = re.compile(r"['’]")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[\"“«¿¡]?[^\W\d_])")
+_SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{1,60}$")  # " - Outlet" (Google News titles)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph (or the title): its digest, facts and sampled shingle hashes."""
+
+    digest: str
+    facts: tuple[str, ...]
+    samples: tuple[int, ...]
+    chars: int
+    contexts: tuple[tuple[str, int], ...] = ()  # (fact, how it is printed: see ``printed_facts``)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What story grouping needs of an article, computed where it is analysed."""
+
+    blocks: tuple[Block, ...]  # the title first
+    bands: tuple[str, ...]  # LSH band keys of the MinHash of every shingle
+    title_key: str | None  # the folded title without an outlet suffix, when long enough to join on
+    outlet: str | None  # the outlet a title suffix names
+    has_text: bool
+
+
+_fold = fold_text
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_word(word: str) -> str:
+    return fold_text(word)
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """True when the word at ``start`` begins ``text`` or follows a sentence's end."""
+    index = start - 1
+    while index >= 0 and text[index].isspace():
+        index -= 1
+    return index < 0 or text[index] in _SENTENCE_END
+
+
+def _numbers(text: str) -> set[str]:
+    found = set()
+    for number in _NUMBER.findall(text):
+        if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", number):
+            number = re.sub(r"[.,]", "", number)  # 1,000 and 1.000: one thousand
+        number = number.replace(",", ".")
+        if len(number.replace(".", "")) >= 2:
+            found.add("d:" + number)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    """English and Spanish function words (justext's lists): capitalised, they are no name."""
+    import justext
+
+    return frozenset(_fold_word(w) for lang in ("English", "Spanish") for w in justext.get_stoplist(lang))
+
+
+def _context(text: str, start: int, end: int) -> int:
+    """A hash of a fact with the two words either side of it: how it is printed."""
+    words = [*_WORD.findall(text, max(start - 40, 0), start)[-2:], text[start:end]]
+    words += _WORD.findall(text, end, end + 40)[:2]
+    return zlib.crc32(" ".join(words).lower().encode())
+
+
+def printed_facts(text: str, lowercase: frozenset[str] = frozenset()) -> dict[str, set[int]]:
+    """Each fact of ``text`` with the contexts it is printed in (see ``facts``)."""
+    found: dict[str, set[int]] = {}
+    stopwords = _stopwords()
+    for match in _LONG_WORD.finditer(text):
+        if (folded := _fold_word(match.group(0))) not in stopwords:
+            found.setdefault("w:" + folded, set()).add(_context(text, match.start(), match.end()))
+    for match in _CAPITALISED.finditer(text):
+        word = _APOSTROPHE.split(match.group(0))[0]  # Google's, I'm, O’Brien: Google, I, O
+        if len(word) < 3:
+            continue  # two-letter acronyms (US, EU, UE, EE) mean different things in each language
+        if _starts_sentence(text, match.start()):
+            following = text[match.end() : match.end() + 4].lstrip()
+            if not following[:1].isupper():
+                continue  # a capital at a sentence start is a name only when the next word is one too
+        if (folded := _fold_word(word)) not in lowercase and folded not in stopwords:
+            found.setdefault("n:" + folded, set()).add(_context(text, match.start(), match.end()))
+    for match in _NUMBER.finditer(text):
+        for number in _numbers(match.group(0)):
+            found.setdefault(number, set()).add(_context(text, match.start(), match.end()))
+    return found
+
+
+def facts(text: str, lowercase: frozenset[str] = frozenset()) -> set[str]:
+    """Names (capitalised words, not a lone capital at a sentence start, nor a word the article
+    also writes in lowercase: ``lowercase``, folded), figures of two digits or more, and long
+    lowercase words (``w:``, which count only between articles of one language)."""
+    return set(printed_facts(text, lowercase))
+
+
+def _concepts(found: set[str], matched: Sequence[tuple[str, Sequence[str]]]) -> set[str]:
+    """Facts with the terms of matched rules replaced by their rule: USMCA, T-MEC and CUSMA are one."""
+    for rule, terms in matched:
+        for term in terms:
+            for word in _WORD.findall(_fold(term.rstrip("*"))):
+                found.discard("n:" + word)
+                found.discard("w:" + word)
+        found.add("r:" + rule)
+    return found
+
+
+def _shingle_hashes(folded: str) -> list[int]:
+    words = _WORD.findall(folded)
+    return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1)]
+
+
+@lru_cache(maxsize=1)
+def _permutations() -> Any:
+    from datasketch import MinHash
+
+    return MinHash(num_perm=PERMUTATIONS, seed=1, scheme="affine32").permutations
+
+
+def _bands(hashes: list[int]) -> tuple[str, ...]:
+    if not hashes:
+        return ()
+    from datasketch import MinHash
+
+    minhash = MinHash(num_perm=PERMUTATIONS, hashfunc=int, permutations=_permutations(), scheme="affine32")
+    minhash.update_batch(hashes)
+    rows = PERMUTATIONS // BANDS
+    values = minhash.hashvalues
+    return tuple(
+        f"b{i}:" + hashlib.blake2b(values[i * rows : (i + 1) * rows].tobytes(), digest_size=8).hexdigest()
+        for i in range(BANDS)
+    )
+
+
+def title_key(title: str | None) -> tuple[str | None, str | None]:
+    """(the title's folded words without an `` - Outlet`` suffix, that outlet), None when too short."""
+    title = (title or "").strip()
+    outlet = None
+    if (suffix := _SUFFIX.search(title)) and len(_WORD.findall(title[: suffix.start()])) >= TITLE_WORDS:
+        outlet = _fold(suffix.group(0).lstrip(" -–—|")).strip() or None
+        title = title[: suffix.start()]
+    words = _WORD.findall(_fold(title))
+    return (" ".join(words) if len(words) >= TITLE_WORDS else None), outlet
+
+
+def _lede(text: str) -> str:
+    """The first BODY_CHARS of a text, to the end of a sentence: where a story's facts are."""
+    if len(text) <= BODY_CHARS:
+        return text
+    end = max(text.rfind(". ", 0, BODY_CHARS), text.rfind("\n", 0, BODY_CHARS))
+    return text[: end + 1 if end > BODY_CHARS // 2 else BODY_CHARS]
+
+
+def signature(
+    title: str | None,
+    summary: str | None,
+    text: str | None,
+    matched: Sequence[tuple[str, Sequence[str]]] = (),
+) -> Signature:
+    """The Signature of an article (``matched``: (rule, terms) of the rules it matched)."""
+    body = _lede(text if text else (summary or ""))
+    sentences = [s for p in body.split("\n") for s in _SENTENCE.split(p.strip()) if s]
+    blocks, every = [], []
+    lowercase = frozenset(_fold_word(w) for w in set(_WORDS.findall(f"{title or ''} {body}")) if w.islower())
+    for index, paragraph in enumerate([title or "", *sentences]):
+        folded = _fold(paragraph)
+        hashes = _shingle_hashes(folded)
+        every.extend(hashes)
+        printed = printed_facts(paragraph, lowercase)
+        found = _concepts(set(printed), matched) if index else set(printed)
+        blocks.append(
+            Block(
+                contexts=tuple(sorted((f, c) for f, cs in printed.items() if f in found for c in cs)),
+                digest=hashlib.blake2b(" ".join(folded.split()).encode(), digest_size=8).hexdigest(),
+                facts=tuple(sorted(found)),
+                samples=tuple(sorted({h for h in hashes if h % SAMPLE == 0})),
+                chars=len(paragraph),
+            )
+        )
+    key, outlet = title_key(title)
+    return Signature(tuple(blocks), _bands(every), key, outlet, has_text=bool(text))
+
+
+class Owed(NamedTuple):
+    """What a hook following a matched rule is owed by an article, before its story is known."""
+
+    hook: str
+    rules: Sequence[str]  # the matched rules the hook follows
+    updates: bool = False  # the hook's ``updates:``: a follow-up when a copy matches new rules
+
+
+def story_alerts(
+    conn: sqlite3.Connection, story_id: int, owed: Sequence[Owed]
+) -> list[tuple[str, list[str], str]]:
+    """(hook, rules, kind) of the alerts an article of ``story_id`` adds: one per story and hook
+    (``story``), and for a hook with ``updates:`` one (``update``) naming rules no earlier alert named."""
+    alerts = []
+    for hook, rules, updates in owed:
+        earlier = conn.execute("SELECT rules FROM alerts WHERE hook = ? AND story_id = ?", [hook, story_id])
+        named = [json.loads(row[0] or "[]") for row in earlier]
+        if not named:
+            alerts.append((hook, list(rules), "story"))
+        elif updates and (new := [r for r in rules if not any(r in n for n in named)]):
+            alerts.append((hook, new, "update"))
+    return alerts
+
+
+@dataclass(frozen=True)
+class Link:
+    """The decision on one article: the story it belongs to, and why."""
+
+    story_id: int
+    new: bool
+    joined: int | None  # the article it was found to be a copy of
+    evidence: str  # exact copy, wire copy, shared facts, same title, new story, grouping off
+    score: float | None
+    reason: str  # one line a person can read
+
+
+@dataclass
+class _Candidate:
+    article_id: int
+    story_id: int
+    source: str
+    outlet: str | None
+    lang: str | None
+    facts: frozenset[str]
+    samples: frozenset[int]
+    contexts: frozenset[int]
+    title_key: str | None
+    has_text: bool
+    content_hash: str | None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A story decided for an article not yet stored, and what ``Grouper.record`` keeps of it."""
+
+    link: Link
+    kept: list[Block]  # the article's blocks less its source's boilerplate
+    indexed: list[str]  # the facts by which later copies will find it
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Evidence that an article is a copy of ``other``: the stronger ``rank``, then ``score``, wins."""
+
+    rank: int  # 4 exact copy, 3 wire copy, 2 shared facts, 1 same title
+    score: float
+    other: _Candidate
+    evidence: str
+    detail: str
+
+
+def _neutral(facts: frozenset[str]) -> frozenset[str]:
+    """The facts that survive translation: names, figures and rule concepts, not words."""
+    return frozenset(f for f in facts if not f.startswith("w:"))
+
+
+def _tracked(block: Block, sig: Signature) -> bool:
+    """Blocks long enough to be a source's boilerplate (and the title: a recurring column's)."""
+    return block.chars >= BLOCK_CHARS or (block is sig.blocks[0] and block.chars > 0)
+
+
+def _unpack(blob: bytes | None) -> frozenset[int]:
+    values = array("I")
+    if blob:
+        values.frombytes(blob)
+    return frozenset(values)
+
+
+def _pack(values: set[int]) -> bytes:
+    return array("I", sorted(values)).tobytes()
+
+
+def _shift(moment: str, seconds: float) -> str:
+    return iso(from_iso(moment) + timedelta(seconds=seconds))
+
+
+class Grouper:
+    """The writer's half: places each new article in a story, in the caller's transaction.
+
+    ``window`` in seconds; None turns grouping off (every article is its own story).
+    """
+
+    def __init__(self, conn: sqlite3.Connection, window: float | None = WINDOW) -> None:
+        self.conn = conn
+        self.window = window
+
+    def place(self, article_id: int, article: dict[str, Any], sig: Signature, now: str) -> Link:
+        """Decide and record the story of ``article_id``, an article stored without one (the migration)."""
+        decision = self.decide(article, sig, now)
+        self.conn.execute(
+            "UPDATE articles SET story_id = ? WHERE id = ?", [decision.link.story_id, article_id]
+        )
+        return self.record(article_id, article, sig, decision, now)
+
+    def decide(self, article: dict[str, Any], sig: Signature, now: str) -> Decision:
+        """Decide the story of an article about to be stored: join a story (its counts updated) or
+        start one (its row created; ``record`` names its first article)."""
+        if self.window is None:
+            return Decision(self._new_story(article, now, "grouping off", "stories: false in config"), [], [])
+        at = article.get("published_at") or now
+        boilerplate = self._repeated(sig, article["source"])
+        kept = [b for b in sig.blocks if b.digest not in boilerplate]
+        mine = frozenset(f for b in kept for f in b.facts)
+        samples = frozenset(s for b in kept for s in b.samples)
+        contexts: dict[str, set[int]] = {}
+        for block in kept:
+            for fact, context in block.contexts:
+                contexts.setdefault(fact, set()).add(context)
+        counts, total = self._counts(mine), self._total()
+        common = self._common(mine, counts, total)
+        found: list[_Found] = []
+        comparable: list[tuple[_Candidate, frozenset[str]]] = []
+        # The rarest facts some stored article has (a fact no article has finds nothing).
+        known = [f for f in mine - common if counts.get(f, 0)]
+        rarest = sorted(known, key=lambda f: (counts[f], f))[:LOOKUP_FACTS]
+        for other in self._candidates(article, sig, rarest, at):
+            if (copy := self._copy(article, sig, samples, other)) is not None:
+                found.append(copy)
+            elif sig.has_text and other.has_text:
+                # A fact both print in the same words says nothing of a rewrite: it is what a wire
+                # copy shares (found above) or what an outlet prints under everything.
+                printed = {f for f, seen in contexts.items() if seen <= other.contexts}
+                comparable.append((other, mine - printed))
+        rewrites = self._rewrites(article, comparable, common, counts, total)
+        best = max(
+            found + [r for r in rewrites if r.score >= FACTS], key=lambda f: (f.rank, f.score), default=None
+        )
+        if best is None:
+            nearest = max((r.score for r in rewrites), default=None)
+            closest = f" (closest: shared facts {nearest:.2f})" if nearest is not None else ""
+            link = self._new_story(article, now, "new story", "no copy within the window" + closest)
+        else:
+            link = self._join(article, best, now)
+        indexed = sorted(mine, key=lambda f: (f[0] == "w", counts.get(f, 0), f))[:INDEX_FACTS]
+        return Decision(link, kept, indexed)
+
+    # -- evidence -------------------------------------------------------------
+
+    def _repeated(self, sig: Signature, source: str) -> set[str]:
+        """The article's boilerplate: blocks its source printed before, or that two stories print."""
+        digests = [b.digest for b in sig.blocks if _tracked(b, sig)]
+        if not digests:
+            return set()
+        marks = ", ".join("?" * len(digests))
+        stories: dict[str, set[int]] = {}
+        repeated: set[str] = set()
+        for digest, their_source, story_id in self.conn.execute(
+            f"SELECT digest, source, story_id FROM story_paragraphs WHERE digest IN ({marks})",
+            digests,
+        ):
+            stories.setdefault(digest, set()).add(story_id)
+            if their_source == source:
+                repeated.add(digest)
+        return repeated | {d for d, ids in stories.items() if len(ids) >= 2}
+
+    def _total(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM story_signatures").fetchone()[0]
+
+    def _counts(self, keys: Iterable[str]) -> dict[str, int]:
+        """In how many stored articles each fact was found."""
+        keys, counts = list(keys), {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            counts.update(
+                self.conn.execute(f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})", chunk)
+            )
+        return counts
+
+    @staticmethod
+    def _common(keys: Iterable[str], counts: dict[str, int], total: int) -> frozenset[str]:
+        limit = max(COMMON_FLOOR, COMMON * total)
+        return frozenset(k for k in keys if counts.get(k, 0) > limit)
+
+    def _candidates(
+        self, article: dict[str, Any], sig: Signature, rare: list[str], at: str
+    ) -> list[_Candidate]:
+        keys = [*sig.bands, *rare]
+        if sig.title_key:
+            keys.append("t:" + sig.title_key)
+        if sig.has_text and article.get("content_hash"):
+            keys.append("h:" + article["content_hash"])
+        if not keys:
+            return []
+        lo, hi = _shift(at, -self.window), _shift(at, self.window)  # type: ignore[operator]
+        marks = ", ".join("?" * len(keys))
+        rows = self.conn.execute(
+            f"SELECT article_id, count(*) AS n FROM story_keys WHERE key IN ({marks})"
+            " AND seen_at BETWEEN ? AND ?"
+            f" GROUP BY article_id ORDER BY n DESC, article_id LIMIT {CANDIDATES}",
+            [*keys, lo, hi],
+        ).fetchall()
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        marks = ", ".join("?" * len(ids))
+        found = []
+        for row in self.conn.execute(
+            "SELECT s.article_id, a.story_id, a.source, s.outlet, a.lang, s.facts, s.samples, s.contexts,"
+            " s.title_key,"
+            f" s.has_text, a.content_hash FROM story_signatures s JOIN articles a ON a.id = s.article_id"
+            f" WHERE s.article_id IN ({marks})",
+            ids,
+        ):
+            found.append(
+                _Candidate(
+                    article_id=row[0],
+                    story_id=row[1],
+                    source=row[2],
+                    outlet=row[3],
+                    lang=row[4],
+                    facts=frozenset(json.loads(row[5] or "[]")),
+                    samples=_unpack(row[6]),
+                    contexts=_unpack(row[7]),
+                    title_key=row[8],
+                    has_text=bool(row[9]),
+                    content_hash=row[10],
+                )
+            )
+        return sorted(found, key=lambda c: c.article_id)
+
+    @staticmethod
+    def _copy(
+        article: dict[str, Any], sig: Signature, samples: frozenset[int], other: _Candidate
+    ) -> _Found | None:
+        """The evidence that ``other`` is a copy of the article (title, text or wire copy), if any."""
+        if not (sig.has_text and other.has_text):
+            same_outlet = (sig.outlet or article["source"]) == (other.outlet or other.source)
+            if sig.title_key and sig.title_key == other.title_key and not same_outlet:
+                return _Found(1, 1.0, other, "same title", f"the title of article {other.article_id}")
+            return None
+        if article.get("content_hash") == other.content_hash:
+            return _Found(4, 1.0, other, "exact copy", f"the text of article {other.article_id}")
+        shorter = min(len(samples), len(other.samples))
+        shared = len(samples & other.samples)
+        if shorter >= WIRE_SAMPLES and shared / shorter >= WIRE:
+            detail = f"{shared} of {shorter} sampled shingles of article {other.article_id}"
+            return _Found(3, shared / shorter, other, "wire copy", detail)
+        return None
+
+    def _rewrites(
+        self,
+        article: dict[str, Any],
+        comparable: list[tuple[_Candidate, frozenset[str]]],
+        common: frozenset[str],
+        counts: dict[str, int],
+        total: int,
+    ) -> list[_Found]:
+        """Candidates scored on the rare facts both name, IDF-weighted, against the facts of the one
+        that names fewer (a rewrite from FACTS). Between languages only names, figures and rules count."""
+        lang = article.get("lang")
+        worth = []  # only candidates sharing enough rare facts are weighed (which costs a look-up)
+        for other, mine in comparable:
+            neutral = lang != other.lang
+            shared = (mine & other.facts) - common
+            if neutral:
+                mine, shared = _neutral(mine), _neutral(shared)
+            strong = sorted(f[2:] for f in shared if f[0] in "nd")
+            if len(shared) >= MIN_SHARED and len(strong) >= MIN_NAMES:
+                worth.append((other, mine - common, shared, strong, neutral))
+        if not worth:
+            return []
+        worth = sorted(worth, key=lambda w: (-len(w[2]), w[0].article_id))[:WEIGHED]
+        needed = {f for other, *_ in worth for f in other.facts} - counts.keys()
+        counts = counts | self._counts(needed) if needed else counts
+        limit = max(COMMON_FLOOR, COMMON * total)
+        rarest = math.log(total + 1) + 1
+        idf = {f: math.log((total + 1) / (n + 1)) + 1 for f, n in counts.items() if n <= limit}
+
+        def weight(facts: Iterable[str]) -> float:
+            return sum(idf.get(f, rarest) * (WORD_WEIGHT if f[0] == "w" else 1.0) for f in facts)
+
+        scored = []
+        for other, mine, shared, strong, neutral in worth:
+            theirs = frozenset(f for f in other.facts if counts.get(f, 0) <= limit)
+            if neutral:
+                theirs = _neutral(theirs)
+            score = weight(shared) / (min(weight(mine), weight(theirs)) or 1.0)
+            across = ", across languages" if neutral else ""
+            detail = f"{len(shared)} facts of article {other.article_id} ({', '.join(strong[:5])}{across})"
+            scored.append(_Found(2, round(score, 3), other, "shared facts", detail))
+        return scored
+
+    # -- records --------------------------------------------------------------
+
+    def _new_story(self, article: dict[str, Any], now: str, evidence: str, reason: str) -> Link:
+        seen = article.get("fetched_at") or now
+        story_id = int(
+            self.conn.execute(
+                "INSERT INTO stories (title, first_article_id, first_seen_at, first_source, first_url,"
+                " last_seen_at, articles, sources, languages) VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?)",
+                [
+                    article.get("title"),
+                    None,  # record() names it once the article has its id
+                    seen,
+                    article["source"],
+                    article["url"],
+                    seen,
+                    json.dumps([article["lang"]] if article.get("lang") else []),
+                ],
+            ).lastrowid
+        )
+        return Link(story_id, True, None, evidence, None, reason)
+
+    def _join(self, article: dict[str, Any], found: _Found, now: str) -> Link:
+        story_id = found.other.story_id
+        row = self.conn.execute("SELECT languages FROM stories WHERE id = ?", [story_id]).fetchone()
+        langs = json.loads(row[0] or "[]")
+        if article.get("lang") and article["lang"] not in langs:
+            langs.append(article["lang"])
+        new_source = not self.conn.execute(
+            "SELECT 1 FROM articles WHERE story_id = ? AND source = ? LIMIT 1", [story_id, article["source"]]
+        ).fetchone()
+        self.conn.execute(
+            "UPDATE stories SET articles = articles + 1, sources = sources + ?, languages = ?,"
+            " last_seen_at = max(last_seen_at, ?) WHERE id = ?",
+            [int(new_source), json.dumps(langs), article.get("fetched_at") or now, story_id],
+        )
+        reason = f"{found.evidence}: {found.detail}, score {found.score:.2f}"
+        return Link(story_id, False, found.other.article_id, found.evidence, round(found.score, 3), reason)
+
+    def record(
+        self, article_id: int, article: dict[str, Any], sig: Signature, decision: Decision, now: str
+    ) -> Link:
+        """Write the decision on the stored ``article_id`` (whose ``story_id`` is the decision's),
+        its signature, the keys by which later copies find it, and the blocks its source printed."""
+        conn, link = self.conn, decision.link
+        at = article.get("published_at") or now
+        if link.new:
+            conn.execute("UPDATE stories SET first_article_id = ? WHERE id = ?", [article_id, link.story_id])
+        conn.execute(
+            "INSERT INTO story_links"
+            " (article_id, story_id, joined_article_id, evidence, score, reason, decided_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [article_id, link.story_id, link.joined, link.evidence, link.score, link.reason, now],
+        )
+        if self.window is None:
+            return link
+        kept, indexed = decision.kept, decision.indexed
+        conn.execute(
+            "INSERT INTO story_signatures (article_id, facts, samples, contexts, title_key, outlet, has_text)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                article_id,
+                json.dumps(sorted({f for b in kept for f in b.facts}), ensure_ascii=False),
+                _pack({s for b in kept for s in b.samples}),
+                _pack({c for b in kept for _, c in b.contexts}),
+                sig.title_key,
+                sig.outlet,
+                int(sig.has_text),
+            ],
+        )
+        every = {f for b in sig.blocks for f in b.facts}
+        keys = [*sig.bands, *indexed]
+        if sig.title_key:
+            keys.append("t:" + sig.title_key)
+        if sig.has_text and article.get("content_hash"):
+            keys.append("h:" + article["content_hash"])
+        conn.executemany(
+            "INSERT OR IGNORE INTO story_keys (key, article_id, seen_at) VALUES (?, ?, ?)",
+            [(k, article_id, at) for k in dict.fromkeys(keys)],
+        )
+        conn.executemany(
+            "INSERT INTO story_facts (fact, n) VALUES (?, 1) ON CONFLICT (fact) DO UPDATE SET n = n + 1",
+            [(f,) for f in every],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO story_paragraphs (digest, source, story_id, article_id)"
+            " VALUES (?, ?, ?, ?)",
+            [
+                (b.digest, article["source"], link.story_id, article_id)
+                for b in sig.blocks
+                if _tracked(b, sig)
+            ],
+        )
+        return link
