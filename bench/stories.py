@@ -40,6 +40,15 @@ CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NOW = "2026-11-30T12:00:00Z"
 
 
+def row(
+    url: str, title: str | None, text: str, source: str, published_at: str, lang: str | None = None
+) -> dict:
+    """An ``articles`` row as the crawler would save it."""
+    digest = hashlib.sha1(text.encode()).hexdigest()
+    return {"url": url, "title": title, "text": text, "source": source, "lang": lang,
+            "published_at": published_at, "content_hash": digest}  # fmt: skip
+
+
 def half(pair_id: str) -> str:
     return "AB"[int(hashlib.sha1(pair_id.encode()).hexdigest(), 16) % 2]
 
@@ -61,10 +70,8 @@ def quality(which: str) -> None:
             for article in sorted(texts):
                 text = texts[article]
                 article_id = store.save_article(
-                    {"url": f"https://news.example/{article}", "title": None, "text": text, "source": f"outlet-{article}",
-                     "lang": lang, "published_at": NOW, "content_hash": hashlib.sha1(text.encode()).hexdigest()},
-                    [], [],
-                )  # fmt: skip
+                    row(f"https://news.example/{article}", None, text, f"outlet-{article}", NOW, lang), [], []
+                )
                 story[article] = store.db.execute(
                     "SELECT story_id FROM articles WHERE id = ?", [article_id]
                 ).fetchone()[0]
@@ -124,16 +131,12 @@ def synthetic(seed: int = 7, verbose: bool = False) -> None:
         originals, copies = {}, []
         for n, (title, body) in enumerate(articles):
             originals[n] = store.save_article(
-                {"url": f"https://wire.example/{n}", "title": title, "text": body, "source": f"site{n}",
-                 "published_at": NOW, "content_hash": hashlib.sha1(body.encode()).hexdigest()}, [], [],
-            )  # fmt: skip
+                row(f"https://wire.example/{n}", title, body, f"site{n}", NOW), [], []
+            )
         for n, (title, body) in enumerate(articles):
             for k, (kind, other_title, text) in enumerate(variants(title, body, rng)):
-                article_id = store.save_article(
-                    {"url": f"https://outlet{k}.example/{n}", "title": other_title, "text": text,
-                     "source": f"outlet{k}", "published_at": NOW,
-                     "content_hash": hashlib.sha1(text.encode()).hexdigest()}, [], [],
-                )  # fmt: skip
+                url = f"https://outlet{k}.example/{n}"
+                article_id = store.save_article(row(url, other_title, text, f"outlet{k}", NOW), [], [])
                 copies.append((kind, n, article_id))
         story = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
         reasons = dict(store.db.execute("SELECT article_id, reason FROM story_links").fetchall())
@@ -177,11 +180,8 @@ def generated(n: int, rng: random.Random, pool: list[str]) -> tuple[str, str]:
 def seed(store: Store, count: int, rng: random.Random, pool: list[str], start: float, step: float) -> None:
     for n in range(count):
         title, text = generated(n, rng, pool)
-        store.save_article(
-            {"url": f"https://seed.example/{start}/{n}", "title": title, "text": text, "source": f"s{n % 50}",
-             "published_at": iso_at(start + n * step), "content_hash": hashlib.sha1(text.encode()).hexdigest()},
-            [], [],
-        )  # fmt: skip
+        url = f"https://seed.example/{start}/{n}"
+        store.save_article(row(url, title, text, f"s{n % 50}", iso_at(start + n * step)), [], [])
 
 
 def iso_at(seconds: float) -> str:
@@ -197,7 +197,9 @@ def cost(seed_articles: int) -> None:
     articles = bodies()
     pool = [s for _, body in articles for s in _SENTENCE.split(body) if 40 < len(s) < 300]
     sample = articles[:300]
-    signature(sample[0][0], None, sample[0][1])  # imports datasketch and justext's lists: once per worker, not per article
+    signature(
+        sample[0][0], None, sample[0][1]
+    )  # imports datasketch and justext's lists: once per worker, not per article
     started = time.process_time()
     for title, body in sample:
         signature(title, None, body)
@@ -209,18 +211,17 @@ def cost(seed_articles: int) -> None:
             sigs = [signature(t, None, b) for t, b in sample]
             started = time.process_time()
             for n, ((title, body), sig) in enumerate(zip(sample, sigs, strict=True)):
-                store.save_article(
-                    {"url": f"https://x.example/{n}", "title": title, "text": body, "source": f"s{n % 7}",
-                     "published_at": NOW, "content_hash": hashlib.sha1(body.encode()).hexdigest()},
-                    [], [], sig=sig, window=window,
-                )  # fmt: skip
+                article = row(f"https://x.example/{n}", title, body, f"s{n % 7}", NOW)
+                store.save_article(article, [], [], sig=sig, window=window)
             spent = (time.process_time() - started) * 1000 / len(sample)
             store.close()
         return spent
 
     off, on = save_all(None), save_all(3 * 86400.0)
-    print(f"cost per article: signature {worker_ms:.2f} ms (worker), writer {on - off:.2f} ms over"
-          f" save_article without grouping ({off:.2f} -> {on:.2f} ms); total {worker_ms + on - off:.2f} ms")  # fmt: skip
+    print(
+        f"cost per article: signature {worker_ms:.2f} ms (worker), writer {on - off:.2f} ms over"
+        f" save_article without grouping ({off:.2f} -> {on:.2f} ms); total {worker_ms + on - off:.2f} ms"
+    )
 
     now = datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp()
     day = 86400.0
@@ -230,17 +231,11 @@ def cost(seed_articles: int) -> None:
         sigs = [signature(t, None, b) for t, b in probes]
         grouper = Grouper(store.db.conn, 3 * day)
         started = time.perf_counter()
-        with store.db.conn:
-            for n, ((title, body), sig) in enumerate(zip(probes, sigs, strict=True)):
-                article = {"url": f"https://probe.example/{n}", "title": title, "source": "probe",
-                           "published_at": NOW, "content_hash": hashlib.sha1(body.encode()).hexdigest()}  # fmt: skip
-                article_id = store.db.conn.execute(
-                    "INSERT INTO articles (url, title, text, source, published_at, content_hash) VALUES (?, ?, ?, ?, ?, ?)",
-                    [article["url"], title, body, "probe", NOW, article["content_hash"]],
-                ).lastrowid
-                grouper.place(article_id, article, sig, NOW)
-            store.db.conn.rollback()
-        return (time.perf_counter() - started) * 1000 / len(probes)
+        for n, ((title, body), sig) in enumerate(zip(probes, sigs, strict=True)):
+            grouper.decide(row(f"https://probe.example/{n}", title, body, "probe", NOW), sig, NOW)
+        spent = time.perf_counter() - started
+        store.db.conn.rollback()  # the stories decide() opened
+        return spent * 1000 / len(probes)
 
     with tempfile.TemporaryDirectory() as tmp:
         recent = 1000
@@ -254,7 +249,8 @@ def cost(seed_articles: int) -> None:
         seeding = time.perf_counter() - began
         store.close()
     print(
-        f"look-up (writer's place(), wall ms per article, best of 3): {min(small):.2f} ms with {recent} stored,"
+        f"look-up (the writer's decision, wall ms per article, best of 3): {min(small):.2f} ms with {recent}"
+        " stored,"
         f" {min(large):.2f} ms with {seed_articles} stored: {min(large) / min(small):.2f}x"
         f" (seeding took {seeding:.0f} s)"
     )

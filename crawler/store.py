@@ -280,8 +280,11 @@ def m006_stories(db: Database) -> None:
     )
     db["story_keys"].create({"key": str, "article_id": int, "seen_at": str})
     db["story_keys"].create_index(["key", "seen_at", "article_id"])
-    db["story_facts"].create({"fact": str, "n": int}, pk="fact")
-    db["story_paragraphs"].create({"digest": str, "source": str, "story_id": int, "article_id": int})
+    # Read by primary key on every save: WITHOUT ROWID keeps each look-up to one B-tree.
+    db.execute("CREATE TABLE story_facts (fact TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
+    db["story_paragraphs"].create(
+        {"digest": str, "source": str, "story_id": int, "article_id": int, "seen_at": str}
+    )
     db["story_paragraphs"].create_index(["digest"])
     db.create_view(
         "story_copies",
@@ -555,7 +558,11 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [
-            {**row, "languages": json.loads(row["languages"] or "[]"), "rules": sorted(json.loads(row["rules"]))}
+            {
+                **row,
+                "languages": json.loads(row["languages"] or "[]"),
+                "rules": sorted(json.loads(row["rules"])),
+            }
             for row in self.db.query(sql, params)
         ]
 

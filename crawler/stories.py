@@ -2,12 +2,15 @@
 
 Two halves, so that the costly part runs where pages are read:
 
-- ``signature()`` runs in the analysis workers: the article's blocks (title, paragraphs), each with
-  its facts (names, figures, rare words, the rules it matched) and a sample of its word shingles,
-  and the LSH bands of a MinHash (datasketch) of all its shingles.
-- ``Grouper.place()`` runs in the single writer, in the article's transaction: it looks up
-  candidates through indexed keys within the window, explains why the article joins one (or
-  none), and records the decision.
+- ``signature()`` runs in the analysis workers: the article's blocks (its title and sentences),
+  each with its facts (names, figures, long words, the rules it matched, and how each is
+  printed) and a consistent sample of its word shingles (those whose hash is 0 modulo
+  ``SAMPLE``, so that two texts keep the same ones and their containment is estimated without
+  bias).
+- ``Grouper.decide()`` runs in the single writer, in the article's transaction, before the
+  article is inserted: it looks up candidates through indexed keys within the window and
+  explains why the article joins one (or none); ``Grouper.record()`` keeps the decision and the
+  keys by which later copies will find the article.
 
 Evidence, strongest first (one line of it is kept per article in ``story_links``):
 
@@ -20,7 +23,7 @@ Evidence, strongest first (one line of it is kept per article in ``story_links``
   from another outlet.
 
 What a source repeats (a newsletter's disclaimer, a recurring column's headline) is learnt per
-source, paragraph by paragraph, and left out of the comparison; facts in more than ``COMMON`` of
+source, sentence by sentence, and left out of the comparison; facts in more than ``COMMON`` of
 all articles are discounted.
 """
 
@@ -45,16 +48,16 @@ from crawler.text import fold_text
 WINDOW = 3 * 86400.0  # the default: a story lives for days
 SHINGLE = 5  # words per shingle
 SAMPLE = 4  # shingles kept: those whose hash is 0 modulo this (containment estimates stay unbiased)
-PERMUTATIONS, BANDS = 64, 16  # LSH: 16 bands of 4 rows find near-copies (Jaccard from about 0.5)
 WIRE = 0.5  # share of the shorter text's shingles found in the other: a wire copy
 WIRE_SAMPLES = 8  # ... out of at least this many sampled shingles
 FACTS = 0.22  # weighted share of rare facts shared: the same story told again
-WORD_WEIGHT = 0.5  # a shared word weighs this much of a shared name or figure
+WORD_WEIGHT = 0.5  # a shared word (or rule) weighs this much of a shared name or figure
+BALANCE = 0.4  # the facts of the smaller article weigh at least this share of the larger's
 MIN_SHARED = 4  # facts two articles must share (rare ones) for their facts to count
-MIN_NAMES = 2  # ... of which names or figures
+MIN_NAMES = 2  # ... of which names
 COMMON = 0.03  # facts in more than this share of the articles stored say nothing
 COMMON_FLOOR = 20  # ... and in more than this many: a fact of 20 articles may still be one story's
-BLOCK_CHARS = 40  # paragraphs from this long are tracked as a source's possible boilerplate
+BLOCK_CHARS = 40  # sentences from this long are tracked as a source's possible boilerplate
 TITLE_WORDS = 4  # a title to join on has at least this many words
 BODY_CHARS = 2500  # of a text, the part compared: its lede and what follows (about 400 words)
 WEIGHED = 5  # candidates weighed on their facts, those sharing the most rare facts first
@@ -76,7 +79,7 @@ _SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{1,60}$")  # " - Outlet" (Goog
 
 @dataclass(frozen=True)
 class Block:
-    """One paragraph (or the title): its digest, facts and sampled shingle hashes."""
+    """One sentence (or the title): its digest, facts and sampled shingle hashes."""
 
     digest: str
     facts: tuple[str, ...]
@@ -90,7 +93,6 @@ class Signature:
     """What story grouping needs of an article, computed where it is analysed."""
 
     blocks: tuple[Block, ...]  # the title first
-    bands: tuple[str, ...]  # LSH band keys of the MinHash of every shingle
     title_key: str | None  # the folded title without an outlet suffix, when long enough to join on
     outlet: str | None  # the outlet a title suffix names
     has_text: bool
@@ -123,12 +125,25 @@ def _numbers(text: str) -> set[str]:
     return found
 
 
+# Capitalised words every week's news prints: days, months, and the titles before officials' names.
+_CALENDAR_AND_TITLES = """
+monday tuesday wednesday thursday friday saturday sunday lunes martes miercoles jueves viernes sabado
+domingo january february march april may june july august september october november december enero
+febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre president
+presidenta presidente secretary secretaria secretario minister ministra ministro governor gobernador
+gobernadora senator senador senadora mayor alcalde alcaldesa chancellor canciller prime primer primera
+ambassador embajador embajadora chairman chief director directora spokesman spokeswoman vocero vocera
+"""
+
+
 @lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
-    """English and Spanish function words (justext's lists): capitalised, they are no name."""
+    """Capitalised, these are no name: English and Spanish function words (justext's lists), days,
+    months and officials' titles."""
     import justext
 
-    return frozenset(_fold_word(w) for lang in ("English", "Spanish") for w in justext.get_stoplist(lang))
+    words = [w for lang in ("English", "Spanish") for w in justext.get_stoplist(lang)]
+    return frozenset(_fold_word(w) for w in [*words, *_CALENDAR_AND_TITLES.split()])
 
 
 def _context(text: str, start: int, end: int) -> int:
@@ -184,28 +199,6 @@ def _shingle_hashes(folded: str) -> list[int]:
     return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1)]
 
 
-@lru_cache(maxsize=1)
-def _permutations() -> Any:
-    from datasketch import MinHash
-
-    return MinHash(num_perm=PERMUTATIONS, seed=1, scheme="affine32").permutations
-
-
-def _bands(hashes: list[int]) -> tuple[str, ...]:
-    if not hashes:
-        return ()
-    from datasketch import MinHash
-
-    minhash = MinHash(num_perm=PERMUTATIONS, hashfunc=int, permutations=_permutations(), scheme="affine32")
-    minhash.update_batch(hashes)
-    rows = PERMUTATIONS // BANDS
-    values = minhash.hashvalues
-    return tuple(
-        f"b{i}:" + hashlib.blake2b(values[i * rows : (i + 1) * rows].tobytes(), digest_size=8).hexdigest()
-        for i in range(BANDS)
-    )
-
-
 def title_key(title: str | None) -> tuple[str | None, str | None]:
     """(the title's folded words without an `` - Outlet`` suffix, that outlet), None when too short."""
     title = (title or "").strip()
@@ -234,12 +227,11 @@ def signature(
     """The Signature of an article (``matched``: (rule, terms) of the rules it matched)."""
     body = _lede(text if text else (summary or ""))
     sentences = [s for p in body.split("\n") for s in _SENTENCE.split(p.strip()) if s]
-    blocks, every = [], []
+    blocks = []
     lowercase = frozenset(_fold_word(w) for w in set(_WORDS.findall(f"{title or ''} {body}")) if w.islower())
     for index, paragraph in enumerate([title or "", *sentences]):
         folded = _fold(paragraph)
         hashes = _shingle_hashes(folded)
-        every.extend(hashes)
         printed = printed_facts(paragraph, lowercase)
         found = _concepts(set(printed), matched) if index else set(printed)
         blocks.append(
@@ -252,7 +244,7 @@ def signature(
             )
         )
     key, outlet = title_key(title)
-    return Signature(tuple(blocks), _bands(every), key, outlet, has_text=bool(text))
+    return Signature(tuple(blocks), key, outlet, has_text=bool(text))
 
 
 class Owed(NamedTuple):
@@ -375,7 +367,7 @@ class Grouper:
         if self.window is None:
             return Decision(self._new_story(article, now, "grouping off", "stories: false in config"), [], [])
         at = article.get("published_at") or now
-        boilerplate = self._repeated(sig, article["source"])
+        boilerplate = self._repeated(sig, article["source"], at)
         kept = [b for b in sig.blocks if b.digest not in boilerplate]
         mine = frozenset(f for b in kept for f in b.facts)
         samples = frozenset(s for b in kept for s in b.samples)
@@ -387,9 +379,10 @@ class Grouper:
         common = self._common(mine, counts, total)
         found: list[_Found] = []
         comparable: list[tuple[_Candidate, frozenset[str]]] = []
-        # The rarest facts some stored article has (a fact no article has finds nothing).
+        # The rarest facts some stored article has (a fact no article has finds nothing), names and
+        # figures first: they are what a translation shares.
         known = [f for f in mine - common if counts.get(f, 0)]
-        rarest = sorted(known, key=lambda f: (counts[f], f))[:LOOKUP_FACTS]
+        rarest = sorted(known, key=lambda f: (f[0] in "wr", counts[f], f))[:LOOKUP_FACTS]
         for other in self._candidates(article, sig, rarest, at):
             if (copy := self._copy(article, sig, samples, other)) is not None:
                 found.append(copy)
@@ -413,19 +406,22 @@ class Grouper:
 
     # -- evidence -------------------------------------------------------------
 
-    def _repeated(self, sig: Signature, source: str) -> set[str]:
-        """The article's boilerplate: blocks its source printed before, or that two stories print."""
+    def _repeated(self, sig: Signature, source: str, at: str) -> set[str]:
+        """The article's boilerplate: blocks its source printed before, or that two stories print
+        within the window (an agency's standard paragraph; not the same text reprinted months on)."""
         digests = [b.digest for b in sig.blocks if _tracked(b, sig)]
         if not digests:
             return set()
         marks = ", ".join("?" * len(digests))
         stories: dict[str, set[int]] = {}
         repeated: set[str] = set()
-        for digest, their_source, story_id in self.conn.execute(
-            f"SELECT digest, source, story_id FROM story_paragraphs WHERE digest IN ({marks})",
+        lo, hi = _shift(at, -self.window), _shift(at, self.window)  # type: ignore[operator]
+        for digest, their_source, story_id, seen_at in self.conn.execute(
+            f"SELECT digest, source, story_id, seen_at FROM story_paragraphs WHERE digest IN ({marks})",
             digests,
         ):
-            stories.setdefault(digest, set()).add(story_id)
+            if lo <= seen_at <= hi:
+                stories.setdefault(digest, set()).add(story_id)
             if their_source == source:
                 repeated.add(digest)
         return repeated | {d for d, ids in stories.items() if len(ids) >= 2}
@@ -452,7 +448,7 @@ class Grouper:
     def _candidates(
         self, article: dict[str, Any], sig: Signature, rare: list[str], at: str
     ) -> list[_Candidate]:
-        keys = [*sig.bands, *rare]
+        keys = list(rare)
         if sig.title_key:
             keys.append("t:" + sig.title_key)
         if sig.has_text and article.get("content_hash"):
@@ -533,7 +529,9 @@ class Grouper:
             if neutral:
                 mine, shared = _neutral(mine), _neutral(shared)
             strong = sorted(f[2:] for f in shared if f[0] in "nd")
-            if len(shared) >= MIN_SHARED and len(strong) >= MIN_NAMES:
+            facts = [f for f in shared if f[0] != "r"]  # the rules' concepts are what every article shares
+            names = sum(f[0] == "n" for f in shared)
+            if len(facts) >= MIN_SHARED and names >= MIN_NAMES:
                 worth.append((other, mine - common, shared, strong, neutral))
         if not worth:
             return []
@@ -545,14 +543,17 @@ class Grouper:
         idf = {f: math.log((total + 1) / (n + 1)) + 1 for f, n in counts.items() if n <= limit}
 
         def weight(facts: Iterable[str]) -> float:
-            return sum(idf.get(f, rarest) * (WORD_WEIGHT if f[0] == "w" else 1.0) for f in facts)
+            return sum(idf.get(f, rarest) * (WORD_WEIGHT if f[0] in "wr" else 1.0) for f in facts)
 
         scored = []
         for other, mine, shared, strong, neutral in worth:
             theirs = frozenset(f for f in other.facts if counts.get(f, 0) <= limit)
             if neutral:
                 theirs = _neutral(theirs)
-            score = weight(shared) / (min(weight(mine), weight(theirs)) or 1.0)
+            # Against the smaller side, but no less than half the larger: a short item whose few facts
+            # all appear in a long article is not thereby its story.
+            smaller, larger = sorted((weight(mine), weight(theirs)))
+            score = weight(shared) / (max(smaller, BALANCE * larger) or 1.0)
             across = ", across languages" if neutral else ""
             detail = f"{len(shared)} facts of article {other.article_id} ({', '.join(strong[:5])}{across})"
             scored.append(_Found(2, round(score, 3), other, "shared facts", detail))
@@ -627,8 +628,8 @@ class Grouper:
                 int(sig.has_text),
             ],
         )
-        every = {f for b in sig.blocks for f in b.facts}
-        keys = [*sig.bands, *indexed]
+        every = {f for b in kept for f in b.facts}
+        keys = list(indexed)
         if sig.title_key:
             keys.append("t:" + sig.title_key)
         if sig.has_text and article.get("content_hash"):
@@ -642,10 +643,10 @@ class Grouper:
             [(f,) for f in every],
         )
         conn.executemany(
-            "INSERT OR IGNORE INTO story_paragraphs (digest, source, story_id, article_id)"
-            " VALUES (?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO story_paragraphs (digest, source, story_id, article_id, seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
             [
-                (b.digest, article["source"], link.story_id, article_id)
+                (b.digest, article["source"], link.story_id, article_id, at)
                 for b in sig.blocks
                 if _tracked(b, sig)
             ],

@@ -125,7 +125,8 @@ CASES = [
     (broken(fetch__allow_private="yes"), "fetch: allow_private: 'yes' is not true or false"),
     (
         broken(schedule="daily"),
-        "schedule: unknown key (allowed: database, defaults, fetch, health, hooks, rules, sources, stories, timezone)",
+        "schedule: unknown key (allowed: database, defaults, fetch, health, hooks, rules, sources, stories,"
+        " timezone)",
     ),
     (broken(sources="ledger"), "sources: must be a list"),
     (
