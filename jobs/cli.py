@@ -242,6 +242,15 @@ def _echo_copies(store, story_id: int) -> None:
         )
 
 
+def _echo_entry(store, story, head: str, url: str, terms, snippet: str, copies: bool) -> None:
+    """One story's entry in ``search`` and ``matches``: the copy found, then the story's counts."""
+    click.echo(f"{head}\n  {url}\n  [{', '.join(terms)}] {snippet}")
+    click.echo(_story_line(story) if story else "", nl=False)
+    if copies and story:
+        _echo_copies(store, story["id"])
+    click.echo()
+
+
 def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
@@ -277,13 +286,8 @@ def search(ctx: click.Context, query: str, limit: int, copies: bool) -> None:
     stories = {s["id"]: s for s in store.stories(ids=list(found))} if found else {}
     for story_id, hits in found.items():
         article, match = hits[0]
-        when = article["published_at"] or article["fetched_at"]
-        click.echo(f"{when}  {article['title']}\n  {article['url']}")
-        click.echo(f"  [{', '.join(match.terms)}] {match.snippet}")
-        click.echo(_story_line(stories[story_id]) if story_id in stories else "", nl=False)
-        if copies:
-            _echo_copies(store, story_id)
-        click.echo()
+        head = f"{article['published_at'] or article['fetched_at']}  {article['title']}"
+        _echo_entry(store, stories.get(story_id), head, article["url"], match.terms, match.snippet, copies)
     click.echo(f"{_plural(len(found), 'story', 'stories')}, {_plural(articles, 'article', 'articles')}")
 
 
@@ -312,12 +316,10 @@ def matches(ctx: click.Context, rule: str | None, since: str | None, copies: boo
     for story_id, story_rows in by_story.items():
         first = story_rows[0]
         rules = ", ".join(dict.fromkeys(r["rule"] for r in story_rows))
-        click.echo(f"{first['matched_at']}  {rules}  {first['title']}\n  {first['url']}")
-        click.echo(f"  [{', '.join(first['terms'])}] {first['snippet']}")
-        click.echo(_story_line(stories[story_id]) if story_id in stories else "", nl=False)
-        if copies:
-            _echo_copies(store, story_id)
-        click.echo()
+        head = f"{first['matched_at']}  {rules}  {first['title']}"
+        _echo_entry(
+            store, stories.get(story_id), head, first["url"], first["terms"], first["snippet"], copies
+        )
     click.echo(f"{_plural(len(by_story), 'story', 'stories')}, {_plural(len(rows), 'match', 'matches')}")
 
 
@@ -392,7 +394,7 @@ def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
     for copy in copies:
         click.echo(f"- {copy['fetched_at']}  {copy['source']}  [{copy['lang'] or '-'}]  {copy['title']}")
         click.echo(f"    {copy['url']}")
-        click.echo(f"    {copy['evidence']}: {copy['reason']}")
+        click.echo(f"    {copy['reason']}")
 
 
 @cli.command()
