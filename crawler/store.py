@@ -28,7 +28,6 @@ from crawler.rules import Match
 from crawler.stories import WINDOW, Grouper, Owed, Signature, signature, story_alerts
 
 BUSY_TIMEOUT_MS = 10_000
-CACHE_KB = 32 * 1024
 migrations = Migrations("tradewatch")
 _ARTICLE_COLUMNS = (
     "url", "title", "summary", "text", "author", "published_at", "published_from", "updated_at",
@@ -356,9 +355,6 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
-            # 32 MB of page cache (the default is 2 MB): story look-ups probe the upper levels of
-            # the fact and key indexes on every save, and should find them in memory.
-            self.db.execute(f"PRAGMA cache_size = -{CACHE_KB}")
             self.db.execute("PRAGMA foreign_keys = ON")
             migrations.apply(self.db)
         except (sqlite3.Error, OSError) as error:
