@@ -154,7 +154,10 @@ def _context(text: str, start: int, end: int) -> int:
 
 
 def printed_facts(text: str, lowercase: frozenset[str] = frozenset()) -> dict[str, set[int]]:
-    """Each fact of ``text`` with the contexts it is printed in (see ``facts``)."""
+    """Each fact of ``text`` with the contexts it is printed in: names (capitalised words, not a
+    lone capital at a sentence start, nor a word the article also writes in lowercase:
+    ``lowercase``, folded), figures of two digits or more, and long lowercase words (``w:``,
+    which count only between articles of one language)."""
     found: dict[str, set[int]] = {}
     stopwords = _stopwords()
     for match in _LONG_WORD.finditer(text):
@@ -174,13 +177,6 @@ def printed_facts(text: str, lowercase: frozenset[str] = frozenset()) -> dict[st
         for number in _numbers(match.group(0)):
             found.setdefault(number, set()).add(_context(text, match.start(), match.end()))
     return found
-
-
-def facts(text: str, lowercase: frozenset[str] = frozenset()) -> set[str]:
-    """Names (capitalised words, not a lone capital at a sentence start, nor a word the article
-    also writes in lowercase: ``lowercase``, folded), figures of two digits or more, and long
-    lowercase words (``w:``, which count only between articles of one language)."""
-    return set(printed_facts(text, lowercase))
 
 
 def _concepts(found: set[str], matched: Sequence[tuple[str, Sequence[str]]]) -> set[str]:
@@ -276,11 +272,15 @@ class Link:
     """The decision on one article: the story it belongs to, and why."""
 
     story_id: int
-    new: bool
-    joined: int | None  # the article it was found to be a copy of
+    joined: int | None  # the article it was found to be a copy of; None: the story's first
     evidence: str  # exact copy, wire copy, shared facts, same title, new story, grouping off
     score: float | None
     reason: str  # one line a person can read
+
+    @property
+    def new(self) -> bool:
+        """True when the article starts its story."""
+        return self.joined is None
 
 
 @dataclass
@@ -303,8 +303,10 @@ class Decision:
     """A story decided for an article not yet stored, and what ``Grouper.record`` keeps of it."""
 
     link: Link
-    kept: list[Block]  # the article's blocks less its source's boilerplate
-    indexed: list[str]  # the facts by which later copies will find it
+    facts: frozenset[str] = frozenset()  # the article's facts, less its source's boilerplate
+    samples: frozenset[int] = frozenset()  # its sampled shingles, likewise
+    contexts: frozenset[int] = frozenset()  # how its facts are printed, likewise
+    indexed: tuple[str, ...] = ()  # the facts by which later copies will find it
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,11 @@ class _Found:
     detail: str
 
 
+def _common_limit(total: int) -> float:
+    """The number of articles a fact may be in and still tell stories apart."""
+    return max(COMMON_FLOOR, COMMON * total)
+
+
 def _neutral(facts: frozenset[str]) -> frozenset[str]:
     """The facts that survive translation: names, figures and rule concepts, not words."""
     return frozenset(f for f in facts if not f.startswith("w:"))
@@ -326,6 +333,14 @@ def _neutral(facts: frozenset[str]) -> frozenset[str]:
 def _tracked(block: Block, sig: Signature) -> bool:
     """Blocks long enough to be a source's boilerplate (and the title: a recurring column's)."""
     return block.chars >= BLOCK_CHARS or (block is sig.blocks[0] and block.chars > 0)
+
+
+def _own_keys(article: dict[str, Any], sig: Signature) -> list[str]:
+    """The article's look-up keys besides its facts: its title's and its text's."""
+    keys = ["t:" + sig.title_key] if sig.title_key else []
+    if sig.has_text and article.get("content_hash"):
+        keys.append("h:" + article["content_hash"])
+    return keys
 
 
 def _unpack(blob: bytes | None) -> frozenset[int]:
@@ -365,9 +380,10 @@ class Grouper:
         """Decide the story of an article about to be stored: join a story (its counts updated) or
         start one (its row created; ``record`` names its first article)."""
         if self.window is None:
-            return Decision(self._new_story(article, now, "grouping off", "stories: false in config"), [], [])
+            return Decision(self._new_story(article, now, "grouping off", "stories: false in config"))
         at = article.get("published_at") or now
-        boilerplate = self._repeated(sig, article["source"], at)
+        dates = _shift(at, -self.window), _shift(at, self.window)  # when a copy may be published
+        boilerplate = self._repeated(sig, article["source"], dates)
         kept = [b for b in sig.blocks if b.digest not in boilerplate]
         mine = frozenset(f for b in kept for f in b.facts)
         samples = frozenset(s for b in kept for s in b.samples)
@@ -383,7 +399,7 @@ class Grouper:
         # figures first: they are what a translation shares.
         known = [f for f in mine - common if counts.get(f, 0)]
         rarest = sorted(known, key=lambda f: (f[0] in "wr", counts[f], f))[:LOOKUP_FACTS]
-        for other in self._candidates(article, sig, rarest, at):
+        for other in self._candidates(article, sig, rarest, dates):
             if (copy := self._copy(article, sig, samples, other)) is not None:
                 found.append(copy)
             elif sig.has_text and other.has_text:
@@ -402,11 +418,12 @@ class Grouper:
         else:
             link = self._join(article, best, now)
         indexed = sorted(mine, key=lambda f: (f[0] == "w", counts.get(f, 0), f))[:INDEX_FACTS]
-        return Decision(link, kept, indexed)
+        printed = frozenset(c for seen in contexts.values() for c in seen)
+        return Decision(link, mine, samples, printed, tuple(indexed))
 
     # -- evidence -------------------------------------------------------------
 
-    def _repeated(self, sig: Signature, source: str, at: str) -> set[str]:
+    def _repeated(self, sig: Signature, source: str, dates: tuple[str, str]) -> set[str]:
         """The article's boilerplate: blocks its source printed before, or that two stories print
         within the window (an agency's standard paragraph; not the same text reprinted months on)."""
         digests = [b.digest for b in sig.blocks if _tracked(b, sig)]
@@ -415,7 +432,7 @@ class Grouper:
         marks = ", ".join("?" * len(digests))
         stories: dict[str, set[int]] = {}
         repeated: set[str] = set()
-        lo, hi = _shift(at, -self.window), _shift(at, self.window)  # type: ignore[operator]
+        lo, hi = dates
         for digest, their_source, story_id, seen_at in self.conn.execute(
             f"SELECT digest, source, story_id, seen_at FROM story_paragraphs WHERE digest IN ({marks})",
             digests,
@@ -442,20 +459,16 @@ class Grouper:
 
     @staticmethod
     def _common(keys: Iterable[str], counts: dict[str, int], total: int) -> frozenset[str]:
-        limit = max(COMMON_FLOOR, COMMON * total)
+        limit = _common_limit(total)
         return frozenset(k for k in keys if counts.get(k, 0) > limit)
 
     def _candidates(
-        self, article: dict[str, Any], sig: Signature, rare: list[str], at: str
+        self, article: dict[str, Any], sig: Signature, rare: list[str], dates: tuple[str, str]
     ) -> list[_Candidate]:
-        keys = list(rare)
-        if sig.title_key:
-            keys.append("t:" + sig.title_key)
-        if sig.has_text and article.get("content_hash"):
-            keys.append("h:" + article["content_hash"])
+        keys = [*rare, *_own_keys(article, sig)]
         if not keys:
             return []
-        lo, hi = _shift(at, -self.window), _shift(at, self.window)  # type: ignore[operator]
+        lo, hi = dates
         marks = ", ".join("?" * len(keys))
         rows = self.conn.execute(
             f"SELECT article_id, count(*) AS n FROM story_keys WHERE key IN ({marks})"
@@ -538,7 +551,7 @@ class Grouper:
         worth = sorted(worth, key=lambda w: (-len(w[2]), w[0].article_id))[:WEIGHED]
         needed = {f for other, *_ in worth for f in other.facts} - counts.keys()
         counts = counts | self._counts(needed) if needed else counts
-        limit = max(COMMON_FLOOR, COMMON * total)
+        limit = _common_limit(total)
         rarest = math.log(total + 1) + 1
         idf = {f: math.log((total + 1) / (n + 1)) + 1 for f, n in counts.items() if n <= limit}
 
@@ -578,7 +591,7 @@ class Grouper:
                 ],
             ).lastrowid
         )
-        return Link(story_id, True, None, evidence, None, reason)
+        return Link(story_id, None, evidence, None, reason)
 
     def _join(self, article: dict[str, Any], found: _Found, now: str) -> Link:
         story_id = found.other.story_id
@@ -595,7 +608,7 @@ class Grouper:
             [int(new_source), json.dumps(langs), article.get("fetched_at") or now, story_id],
         )
         reason = f"{found.evidence}: {found.detail}, score {found.score:.2f}"
-        return Link(story_id, False, found.other.article_id, found.evidence, round(found.score, 3), reason)
+        return Link(story_id, found.other.article_id, found.evidence, round(found.score, 3), reason)
 
     def record(
         self, article_id: int, article: dict[str, Any], sig: Signature, decision: Decision, now: str
@@ -614,33 +627,27 @@ class Grouper:
         )
         if self.window is None:
             return link
-        kept, indexed = decision.kept, decision.indexed
         conn.execute(
             "INSERT INTO story_signatures (article_id, facts, samples, contexts, title_key, outlet, has_text)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 article_id,
-                json.dumps(sorted({f for b in kept for f in b.facts}), ensure_ascii=False),
-                _pack({s for b in kept for s in b.samples}),
-                _pack({c for b in kept for _, c in b.contexts}),
+                json.dumps(sorted(decision.facts), ensure_ascii=False),
+                _pack(decision.samples),
+                _pack(decision.contexts),
                 sig.title_key,
                 sig.outlet,
                 int(sig.has_text),
             ],
         )
-        every = {f for b in kept for f in b.facts}
-        keys = list(indexed)
-        if sig.title_key:
-            keys.append("t:" + sig.title_key)
-        if sig.has_text and article.get("content_hash"):
-            keys.append("h:" + article["content_hash"])
+        keys = [*decision.indexed, *_own_keys(article, sig)]
         conn.executemany(
             "INSERT OR IGNORE INTO story_keys (key, article_id, seen_at) VALUES (?, ?, ?)",
             [(k, article_id, at) for k in dict.fromkeys(keys)],
         )
         conn.executemany(
             "INSERT INTO story_facts (fact, n) VALUES (?, 1) ON CONFLICT (fact) DO UPDATE SET n = n + 1",
-            [(f,) for f in every],
+            [(f,) for f in decision.facts],
         )
         conn.executemany(
             "INSERT OR IGNORE INTO story_paragraphs (digest, source, story_id, article_id, seen_at)"
