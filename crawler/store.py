@@ -25,10 +25,11 @@ from sqlite_utils.migrations import Migrations
 from crawler.dates import utc_in
 from crawler.errors import StoreError
 from crawler.rules import Match
-from crawler.stories import WINDOW, Grouper, Owed, Signature, signature, story_alerts
+from crawler.stories import WINDOW, Frequencies, Grouper, Owed, Signature, pack, signature, story_alerts
 
 BUSY_TIMEOUT_MS = 10_000
 migrations = Migrations("tradewatch")
+PRUNE_EVERY = 2048  # saves between two prunings of the story look-up tables (crawler.stories.Grouper.prune)
 _ARTICLE_COLUMNS = (
     "url", "title", "summary", "text", "author", "published_at", "published_from", "updated_at",
     "keywords", "source", "lang", "content_hash", "fetch_error", "fetched_at",
@@ -282,8 +283,8 @@ def m006_stories(db: Database) -> None:
     db["story_keys"].create_index(["key", "seen_at", "article_id"])
     # Read by primary key on every save: WITHOUT ROWID keeps each look-up to one B-tree.
     db.execute("CREATE TABLE story_facts (fact TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID")
-    db["story_paragraphs"].create(
-        {"digest": str, "source": str, "story_id": int, "article_id": int, "seen_at": str}
+    db["story_paragraphs"].create(  # m007 keys it as the grouping below already reads it
+        {"digest": str, "source": str, "story_id": int, "article_id": int, "seen_at": str, "blocks": int}
     )
     db["story_paragraphs"].create_index(["digest"])
     db.create_view(
@@ -321,6 +322,54 @@ def m006_stories(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_story_lookups(db: Database) -> None:
+    """Story look-ups in one B-tree per table (``story_keys`` and ``story_paragraphs`` keyed
+    WITHOUT ROWID; ``story_paragraphs.blocks``: how many its article has), and the stored
+    contexts of facts ("how a fact is printed") recomputed as the writer now compares them: the
+    fact and the two words either side of it in its sentence."""
+    db.execute(
+        "CREATE TABLE story_keys_new (key TEXT, seen_at TEXT, article_id INTEGER,"
+        " PRIMARY KEY (key, seen_at, article_id)) WITHOUT ROWID"
+    )
+    db.execute("INSERT OR IGNORE INTO story_keys_new SELECT key, seen_at, article_id FROM story_keys")
+    db.execute(
+        "CREATE TABLE story_paragraphs_new (digest TEXT, article_id INTEGER, source TEXT, story_id INTEGER,"
+        " seen_at TEXT, blocks INTEGER, PRIMARY KEY (digest, article_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "INSERT OR IGNORE INTO story_paragraphs_new"
+        " SELECT digest, p.article_id, source, story_id, seen_at, n FROM story_paragraphs p"
+        " JOIN (SELECT article_id, count(DISTINCT digest) AS n FROM story_paragraphs GROUP BY article_id)"
+        " USING (article_id)"
+    )
+    for name in ("story_keys", "story_paragraphs"):
+        db.execute(f"DROP TABLE {name}")
+        db.execute(f"ALTER TABLE {name}_new RENAME TO {name}")
+    # story_facts counted every article so far (crawler.stories.Frequencies: the '' row)
+    db.execute(
+        "INSERT OR REPLACE INTO story_facts (fact, n)"
+        " SELECT '', coalesce(max(article_id), 0) FROM story_signatures"
+    )
+    rows = db.execute(
+        "SELECT a.id, a.title, a.summary, a.text FROM story_signatures s"
+        " JOIN articles a ON a.id = s.article_id"
+    ).fetchall()
+    for article_id, title, summary, text in rows:
+        matched = [
+            (rule, json.loads(terms or "[]"))
+            for rule, terms in db.execute(
+                "SELECT rule, terms FROM matches WHERE article_id = ?", [article_id]
+            )
+        ]
+        sig = signature(title, summary, text, matched)
+        contexts = {c for block in sig.blocks for _, c in block.contexts}  # boilerplate's too: it only
+        # makes more facts look printed alike, so that fewer join
+        db.execute(
+            "UPDATE story_signatures SET contexts = ? WHERE article_id = ?", [pack(contexts), article_id]
+        )
+
+
 def alert_id(hook: str, url: str) -> str:
     """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
     return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
@@ -349,6 +398,8 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._frequencies: Frequencies | None = None  # the writer's, read at its first save
+        self._saves = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
@@ -430,7 +481,12 @@ class Store:
                 conn = self.db.conn
                 # The story is decided first, so that the article is inserted with it (an UPDATE
                 # would re-index its text in the full-text index).
-                grouper = Grouper(conn, window)
+                if self._frequencies is None:
+                    self._frequencies = Frequencies(conn)
+                grouper = Grouper(conn, window, self._frequencies)
+                if self._saves % PRUNE_EVERY == 0:
+                    grouper.prune(now)  # a scan of the look-up tables, at the first save and now and then
+                self._saves += 1
                 row = {**article, "fetched_at": now}
                 decision = grouper.decide(row, sig, now)
                 article_id = int(conn.execute(_INSERT_ARTICLE, [*values, decision.link.story_id]).lastrowid)
@@ -460,8 +516,11 @@ class Store:
                         for hook, rules, kind in story_alerts(conn, story, owed)
                     ],
                 )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot save article {article.get('url')}: {error}") from None
+        except BaseException as error:
+            self._frequencies = None  # it may count an article the rollback took back: read it again
+            if isinstance(error, sqlite3.Error):
+                raise StoreError(f"cannot save article {article.get('url')}: {error}") from None
+            raise
         return article_id
 
     def skip(self, urls: Sequence[str], source: str, published_at: str | None, reason: str) -> None:

@@ -36,16 +36,20 @@ import re
 import sqlite3
 import zlib
 from array import array
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from itertools import accumulate, pairwise
 from typing import Any, NamedTuple
 
 from crawler.dates import from_iso, iso
 from crawler.text import fold_text
 
 WINDOW = 3 * 86400.0  # the default: a story lives for days
+KEEP = 10 * 86400.0  # look-up keys and sentences are kept this long (at least 3 windows)
 SHINGLE = 5  # words per shingle
 SAMPLE = 4  # shingles kept: those whose hash is 0 modulo this (containment estimates stay unbiased)
 WIRE = 0.5  # share of the shorter text's shingles found in the other: a wire copy
@@ -57,35 +61,40 @@ MIN_SHARED = 4  # facts two articles must share (rare ones) for their facts to c
 MIN_NAMES = 2  # ... of which names
 COMMON = 0.03  # facts in more than this share of the articles stored say nothing
 COMMON_FLOOR = 20  # ... and in more than this many: a fact of 20 articles may still be one story's
+REPRINT = 0.8  # an article holding this share of an earlier one's blocks, from its source, prints it again
 BLOCK_CHARS = 40  # sentences from this long are tracked as a source's possible boilerplate
 TITLE_WORDS = 4  # a title to join on has at least this many words
-BODY_CHARS = 2500  # of a text, the part compared: its lede and what follows (about 400 words)
+BODY_CHARS = 1500  # of a text, the part compared: its lede (about 250 words; the tuning texts are 1,300)
 WEIGHED = 5  # candidates weighed on their facts, those sharing the most rare facts first
-CANDIDATES = 12  # articles compared, those sharing the most keys first
+CANDIDATES = 6  # articles compared, those sharing the most keys first
 LOOKUP_FACTS = 24  # the article's rarest facts looked up
-INDEX_FACTS = 64  # facts by which an article can be found: its names, figures and rules first
+INDEX_FACTS = 32  # facts by which an article can be found: its names, figures and rules first
 
 _WORD = re.compile(r"\w+")
-_WORDS = re.compile(r"\b[^\W\d_][\w'’-]*")
+_JOINER = re.compile(r"(?<=\w)[-'’](?=\w)")
+_JOINED = re.compile(r"\b[^\W\d_]\w*[-'’][\w'’-]*")  # a word with a hyphen or an apostrophe
 _LOWER = "a-zß-öø-ÿ"  # Latin lowercase letters: English and Spanish words
-_LONG_WORD = re.compile(rf"(?<![\w'’-])[{_LOWER}]{{7,}}(?![\w'’-])")
-_CAPITALISED = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-Þ][\w'’-]*")
-_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:[.,]\d{3})+(?![\d])|(?<![\w.,])\d+(?:[.,]\d+)?")
+_FIGURE = re.compile(r"\d{1,3}(?:[.,]\d{3})+(?!\d)|\d+(?:[.,]\d+)?")
+# Facts: long lowercase words, capitalised words as printed (Google's, Jean-Pierre), figures.
+_FACT = re.compile(
+    rf"\b(?:(?P<word>[{_LOWER}]{{7,}})(?![\w'’-])|(?P<name>[A-ZÀ-ÖØ-Þ][\w'’-]*)|(?P<number>{_FIGURE.pattern}))"
+)
+_JOINERS = {"word": "'’-", "name": "'’-", "number": ".,"}  # a fact after one of these is no fact
 _SENTENCE_END = '.!?:"“”(«—\n'
 _APOSTROPHE = re.compile(r"['’]")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+(?=[\"“«¿¡]?[^\W\d_])")
 _SUFFIX = re.compile(r"\s+[-–—|]\s+[^-–—|]{1,60}$")  # " - Outlet" (Google News titles)
 
 
-@dataclass(frozen=True)
-class Block:
-    """One sentence (or the title): its digest, facts and sampled shingle hashes."""
+class Block(NamedTuple):
+    """One sentence (or the title): its digest, facts and sampled shingle hashes (a tuple: it
+    travels from the workers to the writer)."""
 
     digest: str
     facts: tuple[str, ...]
     samples: tuple[int, ...]
     chars: int
-    contexts: tuple[tuple[str, int], ...] = ()  # (fact, how it is printed: see ``printed_facts``)
+    contexts: tuple[tuple[str, int], ...] = ()  # (fact, how it is printed: see ``_Text.context``)
 
 
 @dataclass(frozen=True)
@@ -106,23 +115,24 @@ def _fold_word(word: str) -> str:
     return fold_text(word)
 
 
-def _starts_sentence(text: str, start: int) -> bool:
-    """True when the word at ``start`` begins ``text`` or follows a sentence's end."""
-    index = start - 1
-    while index >= 0 and text[index].isspace():
-        index -= 1
-    return index < 0 or text[index] in _SENTENCE_END
+_THOUSANDS = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 
 
-def _numbers(text: str) -> set[str]:
-    found = set()
-    for number in _NUMBER.findall(text):
-        if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", number):
-            number = re.sub(r"[.,]", "", number)  # 1,000 and 1.000: one thousand
-        number = number.replace(",", ".")
-        if len(number.replace(".", "")) >= 2:
-            found.add("d:" + number)
+def _after_hyphens(text: str, start: int, printed: str) -> list[str]:
+    """The figures after the hyphens of a word printed at ``start`` of ``text``."""
+    if "-" not in printed:
+        return []
+    found = []
+    for index, char in enumerate(printed):
+        if char == "-" and (figure := _FIGURE.match(text, start + index + 1)):
+            found.append(figure.group())
     return found
+
+
+def _number(printed: str) -> tuple[str, ...]:
+    """A figure's fact (``d:14000``), if of two digits or more: 14,000 and 14.000 are one figure."""
+    number = re.sub(r"[.,]", "", printed) if _THOUSANDS.fullmatch(printed) else printed.replace(",", ".")
+    return ("d:" + number,) if len(number.replace(".", "")) >= 2 else ()
 
 
 # Capitalised words every week's news prints: days, months, and the titles before officials' names.
@@ -146,37 +156,104 @@ def _stopwords() -> frozenset[str]:
     return frozenset(_fold_word(w) for w in [*words, *_CALENDAR_AND_TITLES.split()])
 
 
-def _context(text: str, start: int, end: int) -> int:
-    """A hash of a fact with the two words either side of it: how it is printed."""
-    words = [*_WORD.findall(text, max(start - 40, 0), start)[-2:], text[start:end]]
-    words += _WORD.findall(text, end, end + 40)[:2]
-    return zlib.crc32(" ".join(words).lower().encode())
+class _Text:
+    """An article's blocks (its title, then its sentences) joined by newlines and scanned once: its
+    words, where each block's words start, and each block's shingle hashes."""
 
+    def __init__(self, blocks: Sequence[str]) -> None:
+        self.text = text = "\n".join(blocks)
+        self.bounds = list(accumulate((len(b) + 1 for b in blocks), initial=0))  # and one past the end
+        self.spans = spans = [m.span() for m in _WORD.finditer(text)]
+        self.starts = [a for a, _ in spans]
+        # The first word of each block, and one past the last block's words.
+        self.first = [bisect_left(self.starts, b) for b in self.bounds]
+        self.words = [text[a:b] for a, b in spans]
+        self.lowered = [w.lower() for w in self.words]
+        folded = fold_text(text)
+        self.folded_text = folded if len(folded) == len(text) else None
+        self.folded = (
+            [folded[a:b] for a, b in spans] if self.folded_text else [_fold_word(w) for w in self.words]
+        )
+        encoded = [w.encode() for w in self.folded]
+        # Per block, the hash of each shingle (SHINGLE folded words).
+        self.hashes = [_shingle_hashes(encoded[a:b]) for a, b in pairwise(self.first)]
 
-def printed_facts(text: str, lowercase: frozenset[str] = frozenset()) -> dict[str, set[int]]:
-    """Each fact of ``text`` with the contexts it is printed in: names (capitalised words, not a
-    lone capital at a sentence start, nor a word the article also writes in lowercase:
-    ``lowercase``, folded), figures of two digits or more, and long lowercase words (``w:``,
-    which count only between articles of one language)."""
-    found: dict[str, set[int]] = {}
-    stopwords = _stopwords()
-    for match in _LONG_WORD.finditer(text):
-        if (folded := _fold_word(match.group(0))) not in stopwords:
-            found.setdefault("w:" + folded, set()).add(_context(text, match.start(), match.end()))
-    for match in _CAPITALISED.finditer(text):
-        word = _APOSTROPHE.split(match.group(0))[0]  # Google's, I'm, O’Brien: Google, I, O
-        if len(word) < 3:
-            continue  # two-letter acronyms (US, EU, UE, EE) mean different things in each language
-        if _starts_sentence(text, match.start()):
-            following = text[match.end() : match.end() + 4].lstrip()
-            if not following[:1].isupper():
-                continue  # a capital at a sentence start is a name only when the next word is one too
-        if (folded := _fold_word(word)) not in lowercase and folded not in stopwords:
-            found.setdefault("n:" + folded, set()).add(_context(text, match.start(), match.end()))
-    for match in _NUMBER.finditer(text):
-        for number in _numbers(match.group(0)):
-            found.setdefault(number, set()).add(_context(text, match.start(), match.end()))
-    return found
+    def digest(self, block: int, paragraph: str) -> str:
+        """The block's digest: a hash of its folded text, spaces normalised."""
+        if self.folded_text is not None:
+            folded = self.folded_text[self.bounds[block] : self.bounds[block + 1] - 1]
+        else:
+            folded = _fold(paragraph)
+        return hashlib.blake2b(" ".join(folded.split()).encode(), digest_size=8).hexdigest()
+
+    def lowercase(self) -> frozenset[str]:
+        """The words (folded) the text writes in lowercase, those with a hyphen or an apostrophe
+        (pre-workout, don't) whole."""
+        joined: set[int] = set()  # the words either side of a hyphen or an apostrophe
+        for match in _JOINER.finditer(self.text):
+            index = bisect_left(self.starts, match.end())
+            joined.update((index - 1, index))
+        words, lowered, folded = self.words, self.lowered, self.folded
+        found = {folded[i] for i in range(len(words)) if words[i] == lowered[i] and i not in joined}
+        if joined:
+            found.update(_fold_word(w) for w in _JOINED.findall(self.text) if w.islower())
+        return frozenset(found)
+
+    def starts_sentence(self, start: int, block: int) -> bool:
+        """True when the word at ``start`` begins its block or follows a sentence's end."""
+        text, index, first = self.text, start - 1, self.bounds[block]
+        while index >= first and text[index].isspace():
+            index -= 1
+        return index < first or text[index] in _SENTENCE_END
+
+    def is_name(self, word: str, start: int, end: int, block: int, lowercase: frozenset[str]) -> bool:
+        """Whether a capitalised word (of three letters or more: two-letter acronyms, US, EU, UE, EE,
+        mean different things in each language) is a name: not a function word, a day, a month or a
+        title, nor written in lowercase elsewhere, nor a lone capital at a sentence start."""
+        if len(word) < 3 or (folded := _fold_word(word)) in lowercase or folded in _stopwords():
+            return False
+        if self.starts_sentence(start, block):
+            following = self.text[end : min(end + 4, self.bounds[block + 1] - 1)]
+            return following.lstrip()[:1].isupper()
+        return True
+
+    def context(self, start: int, block: int) -> int:
+        """How the fact at ``start`` is printed: a hash of it with the two words either side of it in
+        its block."""
+        index = bisect_left(self.starts, start)
+        around = self.lowered[max(index - 2, self.first[block]) : min(index + 3, self.first[block + 1])]
+        return zlib.crc32(" ".join(around).encode())
+
+    def facts(self, lowercase: frozenset[str]) -> list[dict[str, set[int]]]:
+        """Per block, each fact with the contexts it is printed in: names (capitalised words, not a
+        lone capital at a sentence start, nor a word the article also writes in lowercase:
+        ``lowercase``, folded), figures of two digits or more, and long lowercase words (``w:``,
+        which count only between articles of one language)."""
+        found: list[dict[str, set[int]]] = [{} for _ in self.bounds[1:]]
+        text, stopwords, bounds = self.text, _stopwords(), self.bounds
+        for match in _FACT.finditer(text):
+            start, end = match.span()
+            kind = match.lastgroup
+            if start and text[start - 1] in _JOINERS[kind]:
+                continue  # inside a word: O'Brien, well-established; a decimal's digits
+            printed, block = match.group(), bisect_right(bounds, start) - 1
+            if kind == "word":
+                if (folded := _fold_word(printed)) in stopwords:
+                    continue
+                facts = ["w:" + folded]
+            elif kind == "number":
+                facts = _number(printed)
+            else:
+                # A350-900, RS-25: the figure after a hyphen is one, whatever the name
+                facts = [f for m in _after_hyphens(text, start, printed) for f in _number(m)]
+                word = _APOSTROPHE.split(printed)[0]  # Google's, I'm, O’Brien: Google, I, O
+                if self.is_name(word, start, end, block, lowercase):
+                    facts.append("n:" + _fold_word(word))
+            if facts:
+                context = self.context(start, block)
+                for fact in facts:
+                    found[block].setdefault(fact, set()).add(context)
+        return found
 
 
 def _concepts(found: set[str], matched: Sequence[tuple[str, Sequence[str]]]) -> set[str]:
@@ -190,9 +267,8 @@ def _concepts(found: set[str], matched: Sequence[tuple[str, Sequence[str]]]) -> 
     return found
 
 
-def _shingle_hashes(folded: str) -> list[int]:
-    words = _WORD.findall(folded)
-    return [zlib.crc32(" ".join(words[i : i + SHINGLE]).encode()) for i in range(len(words) - SHINGLE + 1)]
+def _shingle_hashes(words: Sequence[bytes]) -> list[int]:
+    return [zlib.crc32(b" ".join(words[i : i + SHINGLE])) for i in range(len(words) - SHINGLE + 1)]
 
 
 def title_key(title: str | None) -> tuple[str | None, str | None]:
@@ -223,20 +299,18 @@ def signature(
     """The Signature of an article (``matched``: (rule, terms) of the rules it matched)."""
     body = _lede(text if text else (summary or ""))
     sentences = [s for p in body.split("\n") for s in _SENTENCE.split(p.strip()) if s]
+    paragraphs = [title or "", *sentences]
+    scan = _Text(paragraphs)
     blocks = []
-    lowercase = frozenset(_fold_word(w) for w in set(_WORDS.findall(f"{title or ''} {body}")) if w.islower())
-    for index, paragraph in enumerate([title or "", *sentences]):
-        folded = _fold(paragraph)
-        hashes = _shingle_hashes(folded)
-        printed = printed_facts(paragraph, lowercase)
+    for index, (paragraph, printed) in enumerate(zip(paragraphs, scan.facts(scan.lowercase()), strict=True)):
         found = _concepts(set(printed), matched) if index else set(printed)
         blocks.append(
             Block(
-                contexts=tuple(sorted((f, c) for f, cs in printed.items() if f in found for c in cs)),
-                digest=hashlib.blake2b(" ".join(folded.split()).encode(), digest_size=8).hexdigest(),
+                digest=scan.digest(index, paragraph),
                 facts=tuple(sorted(found)),
-                samples=tuple(sorted({h for h in hashes if h % SAMPLE == 0})),
+                samples=tuple(sorted({h for h in scan.hashes[index] if h % SAMPLE == 0})),
                 chars=len(paragraph),
+                contexts=tuple(sorted((f, c) for f, cs in printed.items() if f in found for c in cs)),
             )
         )
     key, outlet = title_key(title)
@@ -320,6 +394,9 @@ class _Found:
     detail: str
 
 
+_NOWHERE = frozenset({-1})  # the contexts of a fact with none (a rule's concept): printed nowhere
+
+
 def _common_limit(total: int) -> float:
     """The number of articles a fact may be in and still tell stories apart."""
     return max(COMMON_FLOOR, COMMON * total)
@@ -350,12 +427,78 @@ def _unpack(blob: bytes | None) -> frozenset[int]:
     return frozenset(values)
 
 
-def _pack(values: set[int]) -> bytes:
+def pack(values: Iterable[int]) -> bytes:
+    """Integers (shingle samples, contexts) as stored: sorted unsigned 32-bit."""
     return array("I", sorted(values)).tobytes()
 
 
 def _shift(moment: str, seconds: float) -> str:
     return iso(from_iso(moment) + timedelta(seconds=seconds))
+
+
+class Frequencies:
+    """In how many stored articles each fact is (what makes a fact rare, and its weight).
+
+    ``story_facts`` holds the counts of the articles up to the one its ``''`` row names; the
+    facts of the articles stored since are pending: counted here from the facts
+    ``story_signatures`` keeps of each article, and added to ``story_facts`` ``flush`` articles
+    at a time, one write per fact and batch instead of one per fact and article (an article's
+    ~80 facts each touch a page of their own). A flush counts from ``story_signatures``, in the
+    writer's transaction, so that a crash, a rolled-back save or a second writer never counts
+    an article twice or never.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, flush: int = 64) -> None:
+        self.conn, self.flush = conn, flush
+        self.through, self.pending = self._pending()
+        self.added = 0
+
+    def _pending(self) -> tuple[int, Counter[str]]:
+        """(the last article ``story_facts`` counts, the facts of the articles stored after it)."""
+        row = self.conn.execute("SELECT n FROM story_facts WHERE fact = ''").fetchone()
+        through, pending = (row[0] if row else 0), Counter()
+        for (facts,) in self.conn.execute(
+            "SELECT facts FROM story_signatures WHERE article_id > ?", [through]
+        ):
+            pending.update(json.loads(facts or "[]"))
+        return through, pending
+
+    def counts(self, facts: Iterable[str]) -> dict[str, int]:
+        """The number of stored articles each of ``facts`` is in (absent: none)."""
+        facts, counts = list(facts), {}
+        for start in range(0, len(facts), 500):
+            chunk = facts[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            counts.update(
+                self.conn.execute(f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})", chunk)
+            )
+        pending = self.pending
+        for fact in facts:
+            if fact in pending:
+                counts[fact] = counts.get(fact, 0) + pending[fact]
+        return counts
+
+    def add(self, facts: Iterable[str]) -> None:
+        """Count the facts of an article whose signature was just stored, in its transaction."""
+        self.pending.update(facts)
+        self.added += 1
+        if self.added >= self.flush:
+            self._flush()
+
+    def _flush(self) -> None:
+        _, pending = self._pending()
+        last = self.conn.execute("SELECT coalesce(max(article_id), 0) FROM story_signatures").fetchone()[0]
+        self.conn.executemany(
+            "INSERT INTO story_facts (fact, n) VALUES (?, ?)"
+            " ON CONFLICT (fact) DO UPDATE SET n = n + excluded.n",
+            pending.items(),
+        )
+        self.conn.execute(
+            "INSERT INTO story_facts (fact, n) VALUES ('', ?)"
+            " ON CONFLICT (fact) DO UPDATE SET n = excluded.n",
+            [last],
+        )
+        self.through, self.pending, self.added = last, Counter(), 0
 
 
 class Grouper:
@@ -364,9 +507,12 @@ class Grouper:
     ``window`` in seconds; None turns grouping off (every article is its own story).
     """
 
-    def __init__(self, conn: sqlite3.Connection, window: float | None = WINDOW) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, window: float | None = WINDOW, frequencies: Frequencies | None = None
+    ) -> None:
         self.conn = conn
         self.window = window
+        self.frequencies = frequencies if frequencies is not None else Frequencies(conn, flush=1)
 
     def place(self, article_id: int, article: dict[str, Any], sig: Signature, now: str) -> Link:
         """Decide and record the story of ``article_id``, an article stored without one (the migration)."""
@@ -391,7 +537,7 @@ class Grouper:
         for block in kept:
             for fact, context in block.contexts:
                 contexts.setdefault(fact, set()).add(context)
-        counts, total = self._counts(mine), self._total()
+        counts, total = self.frequencies.counts(mine), self._total()
         common = self._common(mine, counts, total)
         found: list[_Found] = []
         comparable: list[tuple[_Candidate, frozenset[str]]] = []
@@ -405,7 +551,7 @@ class Grouper:
             elif sig.has_text and other.has_text:
                 # A fact both print in the same words says nothing of a rewrite: it is what a wire
                 # copy shares (found above) or what an outlet prints under everything.
-                printed = {f for f, seen in contexts.items() if seen <= other.contexts}
+                printed = {f for f in mine & other.facts if contexts.get(f, _NOWHERE) <= other.contexts}
                 comparable.append((other, mine - printed))
         rewrites = self._rewrites(article, comparable, common, counts, total)
         best = max(
@@ -425,37 +571,38 @@ class Grouper:
 
     def _repeated(self, sig: Signature, source: str, dates: tuple[str, str]) -> set[str]:
         """The article's boilerplate: blocks its source printed before, or that two stories print
-        within the window (an agency's standard paragraph; not the same text reprinted months on)."""
+        within the window (an agency's standard paragraph; not the same text reprinted months on).
+
+        Not the blocks of an article the source prints again (an update at another URL, trimmed or
+        with a paragraph more): when the article's blocks are all the source's, or it holds
+        REPRINT of an earlier article's blocks, those are that article's text, not boilerplate."""
         digests = [b.digest for b in sig.blocks if _tracked(b, sig)]
         if not digests:
             return set()
         marks = ", ".join("?" * len(digests))
         stories: dict[str, set[int]] = {}
-        repeated: set[str] = set()
+        own: dict[int, set[str]] = {}  # the source's earlier articles: the blocks they share
+        sizes: dict[int, int] = {}
         lo, hi = dates
-        for digest, their_source, story_id, seen_at in self.conn.execute(
-            f"SELECT digest, source, story_id, seen_at FROM story_paragraphs WHERE digest IN ({marks})",
+        for digest, article_id, their_source, story_id, seen_at, blocks in self.conn.execute(
+            "SELECT digest, article_id, source, story_id, seen_at, blocks FROM story_paragraphs"
+            f" WHERE digest IN ({marks})",
             digests,
         ):
             if lo <= seen_at <= hi:
                 stories.setdefault(digest, set()).add(story_id)
             if their_source == source:
-                repeated.add(digest)
+                own.setdefault(article_id, set()).add(digest)
+                sizes[article_id] = blocks or 0
+        body = set(digests[1:] if sig.blocks[0].digest == digests[0] else digests)
+        repeated = set()
+        for article_id, shared in own.items():
+            if not (body and body <= shared) and len(shared) < REPRINT * sizes[article_id]:
+                repeated |= shared
         return repeated | {d for d, ids in stories.items() if len(ids) >= 2}
 
     def _total(self) -> int:
         return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM story_signatures").fetchone()[0]
-
-    def _counts(self, keys: Iterable[str]) -> dict[str, int]:
-        """In how many stored articles each fact was found."""
-        keys, counts = list(keys), {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            counts.update(
-                self.conn.execute(f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})", chunk)
-            )
-        return counts
 
     @staticmethod
     def _common(keys: Iterable[str], counts: dict[str, int], total: int) -> frozenset[str]:
@@ -550,7 +697,7 @@ class Grouper:
             return []
         worth = sorted(worth, key=lambda w: (-len(w[2]), w[0].article_id))[:WEIGHED]
         needed = {f for other, *_ in worth for f in other.facts} - counts.keys()
-        counts = counts | self._counts(needed) if needed else counts
+        counts = counts | self.frequencies.counts(needed) if needed else counts
         limit = _common_limit(total)
         rarest = math.log(total + 1) + 1
         idf = {f: math.log((total + 1) / (n + 1)) + 1 for f, n in counts.items() if n <= limit}
@@ -610,6 +757,17 @@ class Grouper:
         reason = f"{found.evidence}: {found.detail}, score {found.score:.2f}"
         return Link(story_id, found.other.article_id, found.evidence, round(found.score, 3), reason)
 
+    def prune(self, now: str) -> None:
+        """Forget the look-up keys and printed sentences of articles dated more than ``KEEP`` (or
+        three windows) before ``now``: no copy within a window looks them up again, and the
+        look-ups stay as fast as the store grows. (A source's boilerplate is what it keeps
+        printing: it is learnt again within days.)"""
+        if self.window is None:
+            return
+        cutoff = _shift(now, -max(KEEP, 3 * self.window))
+        self.conn.execute("DELETE FROM story_keys WHERE seen_at < ?", [cutoff])
+        self.conn.execute("DELETE FROM story_paragraphs WHERE seen_at < ?", [cutoff])
+
     def record(
         self, article_id: int, article: dict[str, Any], sig: Signature, decision: Decision, now: str
     ) -> Link:
@@ -633,8 +791,8 @@ class Grouper:
             [
                 article_id,
                 json.dumps(sorted(decision.facts), ensure_ascii=False),
-                _pack(decision.samples),
-                _pack(decision.contexts),
+                pack(decision.samples),
+                pack(decision.contexts),
                 sig.title_key,
                 sig.outlet,
                 int(sig.has_text),
@@ -642,20 +800,14 @@ class Grouper:
         )
         keys = [*decision.indexed, *_own_keys(article, sig)]
         conn.executemany(
-            "INSERT OR IGNORE INTO story_keys (key, article_id, seen_at) VALUES (?, ?, ?)",
-            [(k, article_id, at) for k in dict.fromkeys(keys)],
+            "INSERT OR IGNORE INTO story_keys (key, seen_at, article_id) VALUES (?, ?, ?)",
+            [(k, at, article_id) for k in dict.fromkeys(keys)],
         )
+        self.frequencies.add(decision.facts)
+        tracked = {b.digest for b in sig.blocks if _tracked(b, sig)}
         conn.executemany(
-            "INSERT INTO story_facts (fact, n) VALUES (?, 1) ON CONFLICT (fact) DO UPDATE SET n = n + 1",
-            [(f,) for f in decision.facts],
-        )
-        conn.executemany(
-            "INSERT OR IGNORE INTO story_paragraphs (digest, source, story_id, article_id, seen_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [
-                (b.digest, article["source"], link.story_id, article_id, at)
-                for b in sig.blocks
-                if _tracked(b, sig)
-            ],
+            "INSERT OR IGNORE INTO story_paragraphs (digest, article_id, source, story_id, seen_at, blocks)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [(digest, article_id, article["source"], link.story_id, at, len(tracked)) for digest in tracked],
         )
         return link

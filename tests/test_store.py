@@ -62,7 +62,9 @@ def test_schema_is_the_documented_one(store):
 def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
-    assert again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 6  # m006: stories
+    assert (
+        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 7
+    )  # m007: story look-ups
 
 
 def test_save_find_aliases_and_flagged_view(store):

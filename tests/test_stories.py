@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.store import Store, migrations
+from crawler.stories import Frequencies
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import query, run_cli, write_config
@@ -45,6 +47,7 @@ WIRE = [
     " separado sus propios aranceles con Washington.",
 ]
 WIRE_TITLE = "Sheinbaum y Trump pactan una tregua de 90 días en los aranceles al acero"
+UPDATE = "Actualiza con la reacción de la Canacero y el calendario de la revisión del tratado."
 EDITED = [p.replace("acordó este lunes", "pactó el lunes").replace("explicó", "dijo") for p in WIRE]
 TRANSLATION = [
     "MEXICO CITY (AP) — Mexican President Claudia Sheinbaum agreed on Monday with U.S. President Donald"
@@ -163,7 +166,9 @@ def outlet(base: str, name: str, lang: str, items: list[tuple[str, list[str], fl
 def scenario(base: str) -> tuple[dict[str, Resource], list[dict]]:
     """The site at ``base`` (every outlet on one local server) and its sources."""
     outlets = {
-        "efe": ("es", [(WIRE_TITLE, WIRE, 5)]),
+        "efe": ("es", [(WIRE_TITLE, WIRE, 5),  # and again, trimmed, at another URL, and updated
+                       ("Sheinbaum y Trump acuerdan una tregua arancelaria", WIRE[:5], 4.9),
+                       (f"{WIRE_TITLE} (actualización)", [*WIRE, UPDATE], 4.8)]),
         "reprint": ("es", [(WIRE_TITLE, WIRE, 4.5)]),  # the same text at another URL
         "regional": ("es", [("Tregua arancelaria: México y EU dan 90 días al acero",
                              ["En Nuevo León, donde la industria del acero emplea a miles de trabajadores, la"
@@ -251,7 +256,7 @@ def test_copies_of_each_kind_join_the_wire_story(crawled):
     _, _, db = crawled
     story = story_of(db, "efe")
     evidence = {
-        row["url"].split("/")[-2]: row["evidence"]
+        "/".join(row["url"].split("/")[-2:]): row["evidence"]
         for row in query(
             db,
             "SELECT articles.url, story_links.evidence FROM articles JOIN story_links"
@@ -260,18 +265,32 @@ def test_copies_of_each_kind_join_the_wire_story(crawled):
         )
     }
     # Pages arrive in any order: the first is the story's start, each other joined with its evidence.
-    assert set(evidence) == {"efe", "reprint", "regional", "edited", "ap", "wirerewrite", "gn"}, evidence
+    # efe/1 and efe/2: the agency's text again at other URLs, trimmed and updated (a source printing
+    # its own article again is not its boilerplate)
+    outlets = [
+        "efe/0",
+        "efe/1",
+        "efe/2",
+        "reprint/0",
+        "regional/0",
+        "edited/0",
+        "ap/0",
+        "wirerewrite/0",
+        "gn/1",
+        "gn/2",
+    ]
+    assert sorted(evidence) == sorted(outlets), evidence
     assert list(evidence.values()).count("new story") == 1
-    assert evidence["gn"] == "same title"  # Google News items without text, "- El Universal", "- Milenio"
+    assert evidence["gn/1"] == evidence["gn/2"] == "same title"  # no text: "- El Universal", "- Milenio"
     assert "exact copy" in evidence.values() and "wire copy" in evidence.values()
-    assert evidence["regional"] in ("wire copy", "new story")  # a lede, trimmed, "Con información de EFE"
-    assert evidence["ap"] in ("shared facts", "new story") and evidence["wirerewrite"] in (
+    assert evidence["regional/0"] in ("wire copy", "new story")  # a lede, trimmed, "Con información de EFE"
+    assert evidence["ap/0"] in ("shared facts", "new story") and evidence["wirerewrite/0"] in (
         "shared facts",
         "new story",
     )
     assert gnews_story(db, 1) == gnews_story(db, 2) == story
     row = query(db, "SELECT * FROM stories WHERE id = ?", (story,))[0]
-    assert row["articles"] == 8 and row["sources"] == 7 and set(json.loads(row["languages"])) == {"es", "en"}
+    assert row["articles"] == 10 and row["sources"] == 7 and set(json.loads(row["languages"])) == {"es", "en"}
     reasons = [r["reason"] for r in query(db, "SELECT reason FROM story_links WHERE story_id = ?", (story,))]
     assert any("across languages" in r for r in reasons), reasons  # the translation, or the wire to it
 
@@ -336,20 +355,20 @@ def test_stories_command_lists_and_shows(crawled):
     stories = json.loads(listed.stdout)
     (mine,) = [s for s in stories if s["id"] == wire]
     first = query(db, "SELECT source FROM articles WHERE story_id = ? ORDER BY id LIMIT 1", (wire,))[0]
-    assert mine["articles"] == 8 and mine["first_source"] == first["source"] and "usmca" in mine["rules"]
+    assert mine["articles"] == 10 and mine["first_source"] == first["source"] and "usmca" in mine["rules"]
     spanish = json.loads(run_cli("stories", "--json", "--lang", "en", config=config).stdout)
     assert wire in {s["id"] for s in spanish} and story_of(db, "boletin") not in {s["id"] for s in spanish}
     shown = run_cli("stories", "show", str(wire), config=config)
     assert shown.returncode == 0, shown.stderr
-    assert shown.stdout.count("\n- ") == 8 and "wire copy: " in shown.stdout and "exact copy" in shown.stdout
+    assert shown.stdout.count("\n- ") == 10 and "wire copy: " in shown.stdout and "exact copy" in shown.stdout
     missing = run_cli("stories", "show", "99999", config=config)
     assert missing.returncode == 1 and missing.stderr == "Error: no story 99999\n"
     flagged = query(db, "SELECT count(DISTINCT story_id) AS n FROM articles JOIN matches ON article_id = id")[
         0
     ]["n"]
     matches = run_cli("matches", config=config).stdout
-    assert matches.count("8 copies from 7 sources") == 1  # one entry for the story, not one per copy
-    assert f"8 copies from 7 sources ({', '.join(mine['languages'])}), first: {first['source']}" in matches
+    assert matches.count("10 copies from 7 sources") == 1  # one entry for the story, not one per copy
+    assert f"10 copies from 7 sources ({', '.join(mine['languages'])}), first: {first['source']}" in matches
     assert matches.strip().splitlines()[-1].startswith(f"{flagged} stories, ")
     listed_copies = run_cli("matches", "--copies", config=config).stdout
     assert listed_copies.count("/efe/0  [") == 1 and listed_copies.count("    - ") > flagged
@@ -367,8 +386,8 @@ def test_stories_false_keeps_one_story_and_alert_per_article(tmp_path):
         assert run_cli("crawl", config=config).returncode == 0
     db = tmp_path / "tradewatch.db"
     rows = query(db, "SELECT story_id FROM articles")
-    assert len(rows) == 3 and len({r["story_id"] for r in rows}) == 3
-    assert len(query(db, "SELECT id FROM alerts")) == 3
+    assert len(rows) == 5 and len({r["story_id"] for r in rows}) == 5  # efe's three, reprint, regional
+    assert len(query(db, "SELECT id FROM alerts")) == 5
     evidence = {r["evidence"] for r in query(db, "SELECT evidence FROM story_links")}
     assert evidence == {"grouping off"}
 
@@ -467,3 +486,56 @@ def test_the_migration_groups_an_existing_store(tmp_path):
     first = next(store.db.query("SELECT * FROM stories WHERE id = ?", [stories[0]]))
     assert first["first_article_id"] == 1 and first["articles"] == 3 and first["sources"] == 3
     store.close()
+
+
+def test_look_up_keys_older_than_ten_days_are_forgotten_and_counts_kept(tmp_path):
+    def article(n: int, days_ago: float) -> dict:
+        text = " ".join(WIRE)
+        published = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {"url": f"https://example.org/{n}", "title": WIRE_TITLE, "text": text, "source": f"s{n}",
+                "lang": "es", "published_at": published, "content_hash": f"{n:040d}"}  # fmt: skip
+
+    path = tmp_path / "tw.db"
+    store = Store(path)
+    old = store.save_article(article(1, 20), [], [])  # pruning runs at a store's first save: none yet
+    store.close()
+    store = Store(path)
+    new = store.save_article(article(2, 0), [], [])  # the second store's first save prunes the old keys
+    store.close()
+    keys = {r["article_id"] for r in query(path, "SELECT DISTINCT article_id FROM story_keys")}
+    paragraphs = {r["article_id"] for r in query(path, "SELECT DISTINCT article_id FROM story_paragraphs")}
+    assert keys == paragraphs == {new}
+    stories = {r["id"]: r["story_id"] for r in query(path, "SELECT id, story_id FROM articles")}
+    assert stories[old] != stories[new]  # 20 days apart: two stories, as before the pruning
+    # The fact counts still count both (they are not pruned): Sheinbaum is in two articles.
+    with closing(sqlite3.connect(path)) as conn:
+        assert Frequencies(conn).counts(["n:sheinbaum", "n:nobody"]) == {"n:sheinbaum": 2}
+
+
+def test_fact_counts_are_exact_across_batches_and_reopening(tmp_path):
+    path = tmp_path / "tw.db"
+    paragraphs = [*WIRE, *TRANSLATION, *DETROIT, *CANADA, *DOUBLING]
+
+    def save(store: Store, n: int) -> None:
+        text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 7])
+        store.save_article({"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
+                            "source": f"s{n % 5}", "lang": "es", "content_hash": f"{n:040d}"}, [], [])  # fmt: skip
+
+    def exact() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in query(path, "SELECT facts FROM story_signatures"):
+            for fact in json.loads(row["facts"]):
+                counts[fact] = counts.get(fact, 0) + 1
+        return counts
+
+    store = Store(path)
+    for n in range(70):  # one batch written to story_facts (64), six pending
+        save(store, n)
+    store.close()
+    assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == 64
+    store = Store(path)  # the pending six are read back from story_signatures
+    save(store, 70)
+    store.close()
+    with closing(sqlite3.connect(path)) as conn:
+        facts = exact()
+        assert Frequencies(conn).counts(facts) == facts
