@@ -217,6 +217,11 @@ class _Text:
             return following.lstrip()[:1].isupper()
         return True
 
+    def before(self, start: int, block: int, terms: frozenset[str]) -> bool:
+        """Whether the word after the one at ``start``, in its block, is one of ``terms``."""
+        index = bisect_left(self.starts, start) + 1
+        return index < self.first[block + 1] and self.folded[index] in terms
+
     def context(self, start: int, block: int) -> int:
         """How the fact at ``start`` is printed: a hash of it with the two words either side of it in
         its block."""
@@ -224,11 +229,15 @@ class _Text:
         around = self.lowered[max(index - 2, self.first[block]) : min(index + 3, self.first[block + 1])]
         return zlib.crc32(" ".join(around).encode())
 
-    def facts(self, lowercase: frozenset[str]) -> list[dict[str, set[int]]]:
+    def facts(
+        self, lowercase: frozenset[str], terms: frozenset[str] = frozenset()
+    ) -> list[dict[str, set[int]]]:
         """Per block, each fact with the contexts it is printed in: names (capitalised words, not a
         lone capital at a sentence start, nor a word the article also writes in lowercase:
-        ``lowercase``, folded), figures of two digits or more, and long lowercase words (``w:``,
-        which count only between articles of one language)."""
+        ``lowercase``, folded, nor the first name before a rule's term: ``terms``, the folded
+        words of the terms the article matched, Donald before Trump), figures of two digits or
+        more, and long lowercase words (``w:``, which count only between articles of one
+        language)."""
         found: list[dict[str, set[int]]] = [{} for _ in self.bounds[1:]]
         text, stopwords, bounds = self.text, _stopwords(), self.bounds
         for match in _FACT.finditer(text):
@@ -247,7 +256,7 @@ class _Text:
                 # A350-900, RS-25: the figure after a hyphen is one, whatever the name
                 facts = [f for m in _after_hyphens(text, start, printed) for f in _number(m)]
                 word = _APOSTROPHE.split(printed)[0]  # Google's, I'm, O’Brien: Google, I, O
-                if self.is_name(word, start, end, block, lowercase):
+                if self.is_name(word, start, end, block, lowercase) and not self.before(start, block, terms):
                     facts.append("n:" + _fold_word(word))
             if facts:
                 context = self.context(start, block)
@@ -302,7 +311,9 @@ def signature(
     paragraphs = [title or "", *sentences]
     scan = _Text(paragraphs)
     blocks = []
-    for index, (paragraph, printed) in enumerate(zip(paragraphs, scan.facts(scan.lowercase()), strict=True)):
+    terms = frozenset(w for _, ts in matched for t in ts for w in _WORD.findall(_fold(t.rstrip("*"))))
+    printed_facts = scan.facts(scan.lowercase(), terms)
+    for index, (paragraph, printed) in enumerate(zip(paragraphs, printed_facts, strict=True)):
         found = _concepts(set(printed), matched) if index else set(printed)
         blocks.append(
             Block(

@@ -518,8 +518,9 @@ def test_fact_counts_are_exact_across_batches_and_reopening(tmp_path):
 
     def save(store: Store, n: int) -> None:
         text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 7])
-        store.save_article({"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
-                            "source": f"s{n % 5}", "lang": "es", "content_hash": f"{n:040d}"}, [], [])  # fmt: skip
+        article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
+                   "source": f"s{n % 5}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
+        store.save_article(article, [], [])
 
     def exact() -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -539,3 +540,16 @@ def test_fact_counts_are_exact_across_batches_and_reopening(tmp_path):
     with closing(sqlite3.connect(path)) as conn:
         facts = exact()
         assert Frequencies(conn).counts(facts) == facts
+
+
+def test_the_traps_stay_apart_in_a_new_store_crawled_at_once(tmp_path):
+    # No history to tell that Trump, Mexico or Ebrard are common: first names before a rule's
+    # terms (Donald Trump, Marcelo Ebrard) are that rule's concept, not names in common.
+    with serve() as (_, sources):
+        config = write_config(tmp_path / "config.yaml", sources)
+        assert run_cli("crawl", config=config).returncode == 0
+    db = tmp_path / "tradewatch.db"
+    wire = story_of(db, "efe")
+    rows = query(db, "SELECT source FROM articles WHERE story_id = ?", (wire,))
+    assert {r["source"] for r in rows} <= {"efe", "reprint", "regional", "edited", "ap", "wirerewrite", "gnews"}
+    assert len({wire, story_of(db, "detroit"), story_of(db, "ottawa"), story_of(db, "washington")}) == 4
