@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import MISSING, dataclass, field
+from dataclasses import MISSING, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -596,8 +596,13 @@ def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | Non
     )
 
 
-def load_config(path: str | os.PathLike[str], hook_kinds: Mapping[str, HookKind] | None = None) -> Config:
-    """Read and check the config file at ``path`` (``hook_kinds``: see ``parse_config``)."""
+def load_config(
+    path: str | os.PathLike[str],
+    hook_kinds: Mapping[str, HookKind] | None = None,
+    database: str | os.PathLike[str] | None = None,
+) -> Config:
+    """Read and check the config file at ``path`` (``hook_kinds``: see ``parse_config``);
+    ``database`` (the command line's ``--database``) replaces the file's."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -612,4 +617,5 @@ def load_config(path: str | os.PathLike[str], hook_kinds: Mapping[str, HookKind]
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}: {problem}{where}") from None
-    return parse_config(data, path.absolute(), hook_kinds)
+    config = parse_config(data, path.absolute(), hook_kinds)
+    return replace(config, database=Path(database).resolve()) if database is not None else config

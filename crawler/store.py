@@ -370,6 +370,17 @@ def m007_story_lookups(db: Database) -> None:
         )
 
 
+# Mentions per rule and day: ``Store.mentions``, ``tradewatch trends`` and the desk's canned query.
+MENTIONS_SQL = """
+SELECT substr(articles.published_at, 1, 10) AS day, matches.rule,
+       count(DISTINCT articles.story_id) AS stories, count(*) AS articles
+FROM matches JOIN articles ON articles.id = matches.article_id
+WHERE articles.published_at >= :since
+GROUP BY day, matches.rule
+ORDER BY day, matches.rule
+"""
+
+
 def alert_id(hook: str, url: str) -> str:
     """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
     return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
@@ -624,6 +635,12 @@ class Store:
             }
             for row in self.db.query(sql, params)
         ]
+
+    @guarded("count mentions")
+    def mentions(self, since: str) -> list[dict[str, Any]]:
+        """Mentions per rule and day (of publication) since ``since``: {day, rule, stories,
+        articles}, by day then rule. A story counts once a day however many copies name it."""
+        return list(self.db.query(MENTIONS_SQL, {"since": since}))
 
     @guarded("read a story")
     def copies(self, story_id: int) -> list[dict[str, Any]]:

@@ -29,9 +29,17 @@ class _Errors(click.Group):
 
 
 def _config(ctx: click.Context) -> Config:
+    """The config file, checked; ``--database`` before the command replaces its database."""
     from jobs.hooks import HOOKS
 
-    return load_config(ctx.obj["config_path"], HOOKS)
+    root = ctx.find_root()
+    path, database = root.obj["config_path"], root.obj["database"]
+    defaulted = root.get_parameter_source("config_path") is click.core.ParameterSource.DEFAULT
+    if database and defaulted and not Path(path).exists():
+        from jobs.demo import shipped_config
+
+        return shipped_config(Path(database))  # reading a store, the demo's, with no config file
+    return load_config(path, HOOKS, database)
 
 
 @click.group(cls=_Errors)
@@ -43,11 +51,17 @@ def _config(ctx: click.Context) -> Config:
     show_default="$TRADEWATCH_CONFIG or ./config.yaml",
     help="The config file.",
 )
+@click.option(
+    "-d",
+    "--database",
+    type=click.Path(dir_okay=False),
+    help="The store to use instead of the config's database (for example demo.db).",
+)
 @click.version_option(package_name="tradewatch")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str) -> None:
+def cli(ctx: click.Context, config_path: str, database: str | None) -> None:
     """tradewatch: monitor trade-policy news feeds, sitemaps and pages, flag what matters."""
-    ctx.obj = {"config_path": config_path}
+    ctx.obj = {"config_path": config_path, "database": database}
 
 
 @cli.command()
@@ -349,7 +363,7 @@ def stories(
 
     from crawler.store import Store
 
-    config = _config(ctx.parent)  # type: ignore[arg-type]
+    config = _config(ctx)
     if rule and rule not in {r.name for r in config.rules}:
         raise ConfigError(f"--rule: no rule named {rule!r}")
     after = utc_in(-_seconds("--since", since)) if since else None
@@ -377,7 +391,7 @@ def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
 
     from crawler.store import Store
 
-    store = Store(_config(ctx.parent.parent).database)  # type: ignore[union-attr]
+    store = Store(_config(ctx).database)
     found = store.stories(ids=[story_id])
     if not found:
         raise TradewatchError(f"no story {story_id}")
@@ -398,21 +412,108 @@ def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the store in datasette, configured as a desk: tables explained, internal ones hidden,
+    full-text search with prefixes and operators (arancel*, steel AND tariff*), the day's
+    stories, a story's copies, mentions per day (with a chart), source health, the outbox.
+
+    Read-only for its visitors, and safe beside a running daemon. Needs the web extra:
+    pip install 'tradewatch[web]'.
+    """
+    import json
+    import tempfile
+
+    from crawler.store import Store
+    from jobs import desk
+
+    config = _config(ctx)
+    if not desk.available():
+        raise TradewatchError(desk.INSTALL_HINT)
+    if not config.database.exists():
+        raise TradewatchError(
+            f"no store at {config.database}: run tradewatch crawl (or tradewatch demo) first"
+        )
+    Store(config.database).close()  # its migrations applied: the desk's queries read the current schema
+    metadata = Path(tempfile.gettempdir()) / f"tradewatch-desk-{config.database.stem}.json"
+    metadata.write_text(json.dumps(desk.metadata(config.database), ensure_ascii=False), encoding="utf-8")
+    command = desk.serve_command(config.database, metadata, host, port)
+    click.echo(f"Serving {config.database} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    sys.stdout.flush()
+    os.execv(command[0], command)  # datasette takes this process's place (and its signals)
+
+
+@cli.command()
+@click.option("--rule", "rules", multiple=True, help="Only this rule (repeat for more).")
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(["stories", "articles"]),
+    default="stories",
+    show_default=True,
+    help="Count stories (forty outlets printing one wire story: one mention) or articles.",
+)
+@click.option("--png", "png", type=click.Path(dir_okay=False), help="Also write a chart to this PNG file.")
+@click.option("--svg", "svg", type=click.Path(dir_okay=False), help="Also write a chart to this SVG file.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: {days, by, rules: {rule: counts}}.")
+@click.pass_context
+def trends(
+    ctx: click.Context,
+    rules: tuple[str, ...],
+    days: int,
+    by: str,
+    png: str | None,
+    svg: str | None,
+    as_json: bool,
+) -> None:
+    """Mentions per rule per day, as bars: how often each rule was in the news, day by day.
+
+    --png or --svg also draws a chart (needs the plot extra: pip install 'tradewatch[plot]').
+    """
+    import json
+
+    from crawler.store import Store
+    from jobs.trends import bars, chart, series
+
+    config = _config(ctx)
+    known = [r.name for r in config.rules]
+    for rule in rules:
+        if rule not in known:
+            raise ConfigError(f"--rule: no rule named {rule!r}")
+    data = series(Store(config.database), rules or known, days, by)
+    for path, kind in ((png, "png"), (svg, "svg")):
+        if path:
+            chart(data, by, Path(path), kind)
+    if as_json:
+        click.echo(json.dumps({"days": data.days, "by": by, "rules": data.counts}, ensure_ascii=False))
+        return
+    for line in bars(data, by):
+        click.echo(line)
+    for path in (png, svg):
+        if path:
+            click.echo(f"wrote {path}")
+
+
+@cli.command()
 @click.option(
     "--database",
+    "demo_database",
     type=click.Path(dir_okay=False),
-    default="demo.db",
-    show_default=True,
-    help="Where to store the demo's articles (replaced on each run).",
+    help="Where to store the demo's articles, replaced on each run  [default: -d, else demo.db]",
 )
 @click.pass_context
-def demo(ctx: click.Context, database: str) -> None:
+def demo(ctx: click.Context, demo_database: str | None) -> None:
     """Crawl a small bundled news site (English and Spanish) on localhost and show what was flagged.
 
     Uses the rules of the config file when it exists, else the shipped ones. Needs no internet.
     """
+    import shlex
+
     from jobs.demo import run_demo
 
+    database = demo_database or ctx.obj["database"] or "demo.db"
     config_path = Path(ctx.obj["config_path"])
     base = _config(ctx) if config_path.exists() else None
     report, flagged = run_demo(base, Path(database))
@@ -423,6 +524,14 @@ def demo(ctx: click.Context, database: str) -> None:
     )
     for row in flagged:
         click.echo(f"- [{row['rule']}] {row['title']}\n    {', '.join(row['terms'])}: {row['snippet']}")
+    store = f"tradewatch -d {shlex.quote(database)}"
+    click.echo(
+        "\nNext, on the demo's store:\n"
+        f"  {store} stories            # one entry per story, with its copies\n"
+        f"  {store} search 'arancel*'  # the rule language over every article\n"
+        f"  {store} trends --days 7    # mentions per rule per day\n"
+        f"  {store} serve              # the desk in datasette (pip install 'tradewatch[web]')"
+    )
 
 
 @cli.command()
@@ -446,7 +555,7 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
     from jobs.logs import configure_logging
 
     configure_logging(log_format, "DEBUG" if verbose else "INFO")
-    daemon = Daemon(Path(ctx.obj["config_path"]))
+    daemon = Daemon(Path(ctx.obj["config_path"]), ctx.obj["database"])
     sys.exit(daemon.run())
 
 
@@ -506,7 +615,7 @@ def alerts_retry(ctx: click.Context, alert_id: str | None, dead: bool) -> None:
 
     if bool(alert_id) == dead:
         raise click.UsageError("give an ALERT_ID or --dead")
-    count = Outbox(Store(_config(ctx.parent).database)).retry(alert_id, dead)  # type: ignore[arg-type]
+    count = Outbox(Store(_config(ctx).database)).retry(alert_id, dead)
     if alert_id and not count:
         raise ConfigError(f"no unsent alert with id {alert_id!r}")
     click.echo(f"{count} alert{'s' if count != 1 else ''} due again")
@@ -527,7 +636,7 @@ def hooks_test(ctx: click.Context, name: str) -> None:
     from jobs.hooks import deliver
     from jobs.outbox import alert_payload
 
-    hook = _config(ctx.parent).hook(name)  # type: ignore[arg-type]
+    hook = _config(ctx).hook(name)
     article = {
         "url": "https://example.org/tradewatch-test",
         "title": "tradewatch test alert: tariffs on steel (sample)",

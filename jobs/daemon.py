@@ -47,11 +47,12 @@ def _host(url: str) -> str:
 class Daemon:
     """Schedules crawls and alert delivery until told to stop."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, database: str | None = None) -> None:
         from jobs.systemd import Notifier
 
         self.config_path = config_path
-        self.config: Config = load_config(config_path, HOOKS)
+        self.database = database  # the command line's --database, kept across reloads
+        self.config: Config = load_config(config_path, HOOKS, database)
         self.notifier = Notifier()
         self.exit_code = 0
         self._dispatch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch")
@@ -145,7 +146,7 @@ class Daemon:
     def reload(self) -> None:
         """SIGHUP: load config.yaml again; a bad one is logged and the running one kept."""
         try:
-            config = load_config(self.config_path, HOOKS)
+            config = load_config(self.config_path, HOOKS, self.database)
         except ConfigError as error:
             logger.error("reload refused, keeping the running config: %s", error, extra={"event": "reload"})
             return

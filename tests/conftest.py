@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -163,6 +164,13 @@ def run_cli(*args: str, config: Path | None = None, timeout: float = 120) -> sub
         env=env,
         cwd=Path(config or ".").parent,
     )
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def query(db: Path, sql: str, params: tuple = ()) -> list[dict]:

@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 
 from jobs.demo.pages import rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
-from tests.conftest import query, run_cli, write_config
+from tests.conftest import free_port, query, run_cli, write_config
 from tests.test_crawl import SOURCES, sources_at
 
 
@@ -182,12 +182,6 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         self.messages.append(envelope.content)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_email_hook_sends_a_readable_digest(site, tmp_path):

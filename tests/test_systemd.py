@@ -29,6 +29,18 @@ def test_daemon_unit_is_a_watched_notify_service():
     assert service["MemoryMax"]
 
 
+def test_desk_unit_serves_the_store_as_the_daemons_user():
+    web = unit("tradewatch-web.service")["Service"]
+    assert web["ExecStart"].endswith(
+        "--config /etc/tradewatch/config.yaml serve --host 127.0.0.1 --port 8001"
+    )
+    for name in ("tradewatch.service", "tradewatch-crawl.service", "tradewatch-web.service"):
+        service = unit(name)["Service"]
+        assert (service["User"], service["DynamicUser"], service["StateDirectory"]) == (
+            "tradewatch", "yes", "tradewatch"), name  # fmt: skip
+    assert unit("tradewatch-web.service")["Install"]["WantedBy"] == "multi-user.target"
+
+
 def test_timer_runs_the_one_shot_crawl():
     service = unit("tradewatch-crawl.service")["Service"]
     assert service["Type"] == "oneshot" and service["ExecStart"].endswith(" crawl")
@@ -36,7 +48,7 @@ def test_timer_runs_the_one_shot_crawl():
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-@pytest.mark.parametrize("name", ["tradewatch.service", "tradewatch-crawl.service"])
+@pytest.mark.parametrize("name", ["tradewatch.service", "tradewatch-crawl.service", "tradewatch-web.service"])
 def test_hardening_is_rated_2_or_lower(name):
     result = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", str(UNITS / name)],

@@ -136,11 +136,18 @@ def demo_site() -> dict[str, Resource]:
     return resources
 
 
+def shipped_config(database: Path) -> Config:
+    """A config of the shipped rules, no source, on ``database``: for reading a store (the demo's)
+    where there is no config file."""
+    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    config = parse_config({"rules": rules["rules"]}, Path(database).absolute())
+    return replace(config, database=Path(database).resolve())
+
+
 def demo_config(base: Config | None, server: SiteServer, database: Path) -> Config:
     """A config crawling the demo site into ``database`` with ``base``'s rules (or the bundled ones)."""
     if base is None:
-        rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-        base = parse_config({"rules": rules["rules"]}, database)
+        base = shipped_config(database)
     sources = (
         Source(name="demo-ledger", kind="feed", url=f"{server.url}/feed.xml"),
         Source(name="demo-economia", kind="page", url=f"{server.url}/prensa", links="ul.comunicados a"),
