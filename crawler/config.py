@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from crawler.errors import ConfigError, QueryError
+from crawler.errors import ConfigError, ConfigErrors, QueryError
 from crawler.rules import Node, parse_query, terms_query
 from crawler.urls import is_http_url
 
@@ -543,57 +543,137 @@ def _unique(kind: str, names: list[str]) -> None:
         seen.add(name)
 
 
+class _Errors:
+    """The errors of one config file, each with its place in the file, reported together."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.order = {key: n for n, key in enumerate(data)}  # top-level keys in file order
+        self.found: list[tuple[int, int, str]] = []
+
+    def attempt(self, key: str, index: int, parse: Callable[[], Any], default: Any = None) -> Any:
+        """``parse()``, or ``default`` when it raises ConfigError (kept, at ``key``, item ``index``)."""
+        try:
+            return parse()
+        except ConfigError as error:
+            self.found.append((self.order.get(key, len(self.order)), index, str(error)))
+            return default
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise ConfigErrors([message for *_, message in sorted(self.found)])
+
+
 def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | None = None) -> Config:
-    """Check a loaded YAML document and build the Config; ConfigError names what is wrong.
+    """Check a loaded YAML document and build the Config; ConfigError names what is wrong (every
+    error of the file, in file order: ConfigErrors when there is more than one).
 
     ``hook_kinds`` (``jobs.hooks.HOOKS``) checks each hook's target; without it, targets are kept
     as written.
     """
     data = _expand(_mapping("config", data if data is not None else {}), "")
-    _check_keys(
-        "",
-        data,
-        {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health", "stories"},
-    )
-    defaults = _mapping("defaults", data.get("defaults") or {})
-    _check_keys("defaults: ", defaults, {"every", "cron", "follow", "max_age"})
-    converters = {"max_age": _interval, "every": _interval, "follow": boolean_value, "cron": _crontab}
+    errors = _Errors(data)
+    allowed = {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health", "stories"}
+    for key in data:
+        if key not in allowed:
+            errors.attempt(key, 0, lambda key=key: _check_keys("", {key: None}, allowed))
+    defaults = errors.attempt("defaults", 0, lambda: _parse_defaults(data.get("defaults")), {})
     defaults = {
-        key: _option("defaults: ", defaults, key, convert, Source) if defaults.get(key) is not None else None
-        for key, convert in converters.items()
+        **{k: _default(Source, k) for k in ("every", "follow")},
+        "cron": None,
+        "max_age": None,
+        **defaults,
     }
-    defaults.update({k: _default(Source, k) for k in ("every", "follow") if defaults[k] is None})
-    health = _mapping("health", data.get("health") or {})
-    _check_keys("health: ", health, {"stale_after", "max_failures"})
-    database = _convert("", "database", data.get("database", DEFAULT_DATABASE), text_value)
-    sources_data = data.get("sources") or []
-    if not isinstance(sources_data, list):
-        raise ConfigError("sources: must be a list")
-    rules_data = data.get("rules") or []
-    if not isinstance(rules_data, list):
-        raise ConfigError("rules: must be a list")
-    hooks = data.get("hooks") or []
-    if not isinstance(hooks, list):
-        raise ConfigError("hooks: must be a list")
-    sources = tuple(_parse_source(i, s, defaults) for i, s in enumerate(sources_data, 1))
-    rules = tuple(_parse_rule(i, r) for i, r in enumerate(rules_data, 1))
-    _unique("sources", [s.name for s in sources])
-    _unique("rules", [r.name for r in rules])
-    rule_names = {r.name for r in rules}
-    hooks = tuple(_parse_hook(i, h, rule_names, hook_kinds) for i, h in enumerate(hooks, 1))
-    _unique("hooks", [h.name for h in hooks])
+    health = errors.attempt("health", 0, lambda: _mapping("health", data.get("health") or {}), {})
+    errors.attempt("health", 0, lambda: _check_keys("health: ", health, {"stale_after", "max_failures"}))
+    database = errors.attempt(
+        "database", 0, lambda: _convert("", "database", data.get("database", DEFAULT_DATABASE), text_value)
+    )
+    lists = {}
+    for key in ("sources", "rules", "hooks"):
+        value = data.get(key) or []
+        if not isinstance(value, list):
+            errors.attempt(key, 0, lambda key=key: _raise(f"{key}: must be a list"))
+            value = []
+        lists[key] = value
+    sources = [
+        errors.attempt("sources", i, lambda i=i, s=s: _parse_source(i, s, defaults))
+        for i, s in enumerate(lists["sources"], 1)
+    ]
+    rules = [
+        errors.attempt("rules", i, lambda i=i, r=r: _parse_rule(i, r))
+        for i, r in enumerate(lists["rules"], 1)
+    ]
+    errors.attempt("sources", 0, lambda: _unique("sources", [s.name for s in sources if s]))
+    errors.attempt("rules", 0, lambda: _unique("rules", [r.name for r in rules if r]))
+    # A hook naming a rule whose definition is wrong is not wrong itself: all names count.
+    rule_names = {r.name for r in rules if r} | {r.get("name") for r in lists["rules"] if isinstance(r, dict)}
+    hooks = [
+        errors.attempt("hooks", i, lambda i=i, h=h: _parse_hook(i, h, rule_names, hook_kinds))
+        for i, h in enumerate(lists["hooks"], 1)
+    ]
+    errors.attempt("hooks", 0, lambda: _unique("hooks", [h.name for h in hooks if h]))
+    fetch = errors.attempt("fetch", 0, lambda: _parse_fetch(data.get("fetch")))
+    options = {
+        "timezone": errors.attempt("timezone", 0, lambda: _option("", data, "timezone", _timezone, Config)),
+        "stories": errors.attempt("stories", 0, lambda: _option("", data, "stories", _stories, Config)),
+        "stale_after": errors.attempt(
+            "health", 0, lambda: _option("health: ", health, "stale_after", parse_duration, Config)
+        ),
+        "max_failures": errors.attempt(
+            "health", 0, lambda: _option("health: ", health, "max_failures", _positive_int, Config)
+        ),
+    }
+    errors.raise_any()
     return Config(
         path=path,
         database=(path.parent / os.path.expanduser(database)).resolve(),
-        fetch=_parse_fetch(data.get("fetch")),
-        sources=sources,
-        rules=rules,
-        hooks=hooks,
-        timezone=_option("", data, "timezone", _timezone, Config),
-        stories=_option("", data, "stories", _stories, Config),
-        stale_after=_option("health: ", health, "stale_after", parse_duration, Config),
-        max_failures=_option("health: ", health, "max_failures", _positive_int, Config),
+        fetch=fetch,
+        sources=tuple(sources),
+        rules=tuple(rules),
+        hooks=tuple(hooks),
+        **options,
     )
+
+
+def warnings(config: Config) -> list[str]:
+    """What makes a valid config useless to run: ``check`` warns of it, ``run`` refuses to start."""
+    found = []
+    if not config.sources:
+        found.append("no sources: nothing to crawl (add sources:, which tradewatch discover URL finds)")
+    if not config.rules:
+        found.append("no rules: nothing would be flagged (add rules:, see the README's rule language)")
+    return found
+
+
+def _raise(message: str) -> None:
+    raise ConfigError(message)
+
+
+def _parse_defaults(value: Any) -> dict[str, Any]:
+    """The ``defaults:`` given (the dataclass defaults fill the rest)."""
+    defaults = _mapping("defaults", value or {})
+    _check_keys("defaults: ", defaults, {"every", "cron", "follow", "max_age"})
+    converters = {"max_age": _interval, "every": _interval, "follow": boolean_value, "cron": _crontab}
+    return {
+        key: _option("defaults: ", defaults, key, convert, Source)
+        for key, convert in converters.items()
+        if defaults.get(key) is not None
+    }
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What is wrong in a YAML file, and where: PyYAML's problem mark, or, when the problem is the
+    end of the file (an unclosed quote or bracket), where the unclosed thing began."""
+    problem = getattr(error, "problem", None) or "invalid YAML"
+    mark, context = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
+    what = re.sub(r"^while (scanning|parsing) ", "", getattr(error, "context", None) or "")
+    if context is not None and what and "end of stream" in problem:
+        start = f"line {context.line + 1}, column {context.column + 1}"
+        return f"{what} at {start} is not closed by the end of the file"
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    if context is not None and what and mark is not None and context.line != mark.line:
+        where += f" (in {what} from line {context.line + 1})"
+    return f"{problem}{where}"
 
 
 def load_config(
@@ -613,9 +693,6 @@ def load_config(
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path}: {problem}{where}") from None
+        raise ConfigError(f"{path}: {_yaml_problem(error)}") from None
     config = parse_config(data, path.absolute(), hook_kinds)
     return replace(config, database=Path(database).resolve()) if database is not None else config

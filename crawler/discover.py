@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from crawler.config import FetchConfig
@@ -11,8 +12,11 @@ from crawler.settings import crawler_process, scrapy_settings
 from crawler.spiders.discover import HOW, DiscoverSpider, Found
 
 
-def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[Found]:
-    """The feeds and sitemaps found from the page at ``url``, each read and counted, best first."""
+def discover(
+    url: str, fetch: FetchConfig, log_level: str = "WARNING", progress: Callable[[str], None] | None = None
+) -> list[Found]:
+    """The feeds and sitemaps found from the page at ``url``, each read and counted, best first
+    (``progress``, if given, is told one line per probe)."""
     found: list[Found] = []
     # The URL given is the operator's; what the site links to elsewhere is checked as a crawl's links are.
     egress = EgressPolicy.of([url], fetch.allow_hosts, fetch.allow_private)
@@ -22,7 +26,7 @@ def discover(url: str, fetch: FetchConfig, log_level: str = "WARNING") -> list[F
     settings["RETRY_TIMES"] = min(fetch.retries, 1)
     settings["ROBOTSTXT_OBEY"] = fetch.robots  # the crawl decides per request; discovery here
     process = crawler_process(settings, log_level)
-    process.crawl(DiscoverSpider, url=url, found=found, max_size=fetch.max_page_size)
+    process.crawl(DiscoverSpider, url=url, found=found, max_size=fetch.max_page_size, progress=progress)
     process.start()
     return sorted(found, key=lambda f: (f.kind != "page", f.kind != "feed", HOW.index(f.how), f.url))
 

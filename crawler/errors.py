@@ -2,12 +2,14 @@
 
     TradewatchError
     ├── ConfigError      config.yaml is missing, malformed or invalid (exit 2)
+    │   ├── ConfigErrors every error of the file, in file order
     │   └── QueryError   a rule query does not parse
     ├── FetchError       a source could not be fetched or parsed
     ├── StoreError       the SQLite store cannot be opened or written
     └── HookError        an alert hook failed
 
-The CLI turns any of these into ``Error: <message>`` on stderr and a non-zero exit.
+The CLI turns any of these into ``Error: <message>`` on stderr (one line per error) and a
+non-zero exit.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ class ConfigError(TradewatchError):
     """The configuration is invalid; the message names the offending key."""
 
     exit_code = 2
+
+
+class ConfigErrors(ConfigError):
+    """Several errors of one config file; its message has one line per error, in file order."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
 
 
 class QueryError(ConfigError):

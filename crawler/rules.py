@@ -27,6 +27,7 @@ from crawler.errors import QueryError
 from crawler.text import WORD, Folded, fold, snippet
 
 NEAR_DEFAULT = 10
+_OPERATOR = re.compile(r"(?i:and|or|not|near(?:/\d+)?)")  # not in capitals: a mistake, not a term
 _TOKEN = re.compile(r'\s*(?:(\()|(\))|"([^"]*)("?)|(NEAR(?:/(\d+))?)(?![^\s()"])|([^\s()"]+))')
 _BOUNDARY = "\x00"  # a token that separates fields, so phrases never span them
 
@@ -105,6 +106,12 @@ class _Parser:
                 self.tokens.append(("near", near, column))
             elif word in ("AND", "OR", "NOT"):
                 self.tokens.append((word, word, column))
+            elif _OPERATOR.fullmatch(word):
+                operator = word.upper()
+                raise QueryError(
+                    f"{word!r} at column {column}: operators are written in capitals ({operator});"
+                    f' to search for the word, quote it ("{word}")'
+                )
             else:
                 self.tokens.append(("word", word, column))
             pos = match.end()

@@ -561,9 +561,22 @@ class Store:
         return row[0] if row else None
 
     @guarded("read articles")
-    def articles(self) -> Iterable[dict[str, Any]]:
-        """Every stored article, newest first."""
-        yield from self.db.query("SELECT * FROM articles ORDER BY published_at DESC, id DESC")
+    def articles(
+        self, since: str | None = None, lang: str | None = None, source: str | None = None
+    ) -> Iterable[dict[str, Any]]:
+        """Every stored article, newest first; or only those published ``since``, in ``lang``,
+        from ``source``."""
+        where, params = ["1"], []
+        for column, op, value in (
+            ("published_at", ">=", since),
+            ("lang", "=", lang),
+            ("source", "=", source),
+        ):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        sql = f"SELECT * FROM articles WHERE {' AND '.join(where)} ORDER BY published_at DESC, id DESC"
+        yield from self.db.query(sql, params)
 
     @guarded("read matches")
     def flagged(self, rule: str | None = None, since: str | None = None) -> list[dict[str, Any]]:

@@ -24,7 +24,8 @@ class _Errors(click.Group):
         try:
             return super().invoke(ctx)
         except TradewatchError as error:
-            click.echo(f"Error: {error}", err=True)
+            for line in str(error).splitlines() or [""]:
+                click.echo(f"Error: {line}", err=True)
             sys.exit(error.exit_code)
 
 
@@ -67,8 +68,13 @@ def cli(ctx: click.Context, config_path: str, database: str | None) -> None:
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate the config file and print a one-line summary."""
+    """Validate the config file: every error in it, in file order, each with its place; else a
+    one-line summary (and a warning when it has no sources or no rules: run would refuse it)."""
+    from crawler.config import warnings
+
     config = _config(ctx)
+    for warning in warnings(config):
+        click.echo(f"Warning: {warning}", err=True)
     click.echo(
         f"{ctx.obj['config_path']}: OK: {len(config.sources)} sources, "
         f"{len(config.rules)} rules, {len(config.hooks)} hooks, database {config.database}"
@@ -194,7 +200,9 @@ def discover(ctx: click.Context, url: str, as_json: bool, verbose: int) -> None:
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
     path = Path(ctx.obj["config_path"])
     fetch = _config(ctx).fetch if path.exists() else FetchConfig()
-    found = find(url, fetch, ("WARNING", "INFO", "DEBUG")[min(verbose, 2)])
+    # On a terminal, one line per probe as it answers (on stderr: stdout stays pasteable).
+    progress = (lambda line: click.echo(f"  {line}", err=True)) if sys.stderr.isatty() else None
+    found = find(url, fetch, ("WARNING", "INFO", "DEBUG")[min(verbose, 2)], progress)
     sources = suggested_sources(found)
     if as_json:
         from dataclasses import asdict
@@ -269,17 +277,37 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
+def _article_json(article: dict, match) -> dict:
+    keys = ("id", "url", "title", "source", "lang", "published_at", "fetched_at")
+    return {**{k: article[k] for k in keys}, "terms": list(match.terms), "snippet": match.snippet}
+
+
 @cli.command()
 @click.argument("query")
+@click.option("--since", help="Only articles published this recently, e.g. 2d or 12h.")
+@click.option("--lang", help="Only articles in this language (es, en).")
+@click.option("--source", help="Only articles of this source.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Stories to show.")
 @click.option("--copies", is_flag=True, help="List every copy of each story.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: a list of {story, articles}.")
 @click.pass_context
-def search(ctx: click.Context, query: str, limit: int, copies: bool) -> None:
+def search(
+    ctx: click.Context,
+    query: str,
+    since: str | None,
+    lang: str | None,
+    source: str | None,
+    limit: int,
+    copies: bool,
+    as_json: bool,
+) -> None:
     """Run QUERY (the rule language) over the stored articles: one entry per story, newest first.
 
     A backtest of a rule before you add it: for example
     tradewatch search '(steel OR acero) AND tariff*'.
     """
+    import json
+
     from crawler.rules import parse_query
     from crawler.search import search_articles
     from crawler.store import Store
@@ -289,15 +317,23 @@ def search(ctx: click.Context, query: str, limit: int, copies: bool) -> None:
         parse_query(query)
     except ConfigError as error:
         raise ConfigError(f"query: {error}") from None
+    after = utc_in(-_seconds("--since", since)) if since else None
     store = Store(config.database)
     found: dict[int, list] = {}
     articles = 0
-    for article, match in search_articles(store, query):
+    for article, match in search_articles(store, query, since=after, lang=lang, source=source):
         if article["story_id"] not in found and len(found) >= limit:
             break
         found.setdefault(article["story_id"], []).append((article, match))
         articles += 1
     stories = {s["id"]: s for s in store.stories(ids=list(found))} if found else {}
+    if as_json:
+        entries = [
+            {"story": _story_json(stories[story_id]), "articles": [_article_json(a, m) for a, m in hits]}
+            for story_id, hits in found.items()
+        ]
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=1))
+        return
     for story_id, hits in found.items():
         article, match = hits[0]
         head = f"{article['published_at'] or article['fetched_at']}  {article['title']}"
@@ -308,10 +344,17 @@ def search(ctx: click.Context, query: str, limit: int, copies: bool) -> None:
 @cli.command()
 @click.option("--rule", help="Only this rule's matches.")
 @click.option("--since", help="Only matches this recent, e.g. 2d or 12h.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Stories to show.")
 @click.option("--copies", is_flag=True, help="List every copy of each story.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: a list of {story, rules, matches}.")
 @click.pass_context
-def matches(ctx: click.Context, rule: str | None, since: str | None, copies: bool) -> None:
-    """List flagged stories, newest match first: rules, terms, snippet and how many copies."""
+def matches(
+    ctx: click.Context, rule: str | None, since: str | None, limit: int, copies: bool, as_json: bool
+) -> None:
+    """List flagged stories, newest match first: one entry per story with all its rules, terms,
+    snippet and how many copies."""
+    import json
+
     from crawler.store import Store
 
     config = _config(ctx)
@@ -325,8 +368,33 @@ def matches(ctx: click.Context, rule: str | None, since: str | None, copies: boo
     rows = store.flagged(rule, after)
     by_story: dict[int, list[dict]] = {}
     for row in rows:
-        by_story.setdefault(row["story_id"], []).append(row)
+        if row["story_id"] in by_story or len(by_story) < limit:
+            by_story.setdefault(row["story_id"], []).append(row)
+    shown = sum(len(r) for r in by_story.values())
     stories = {s["id"]: s for s in store.stories(ids=list(by_story))} if by_story else {}
+    if as_json:
+        keys = (
+            "id",
+            "url",
+            "title",
+            "source",
+            "published_at",
+            "rule",
+            "terms",
+            "hits",
+            "snippet",
+            "matched_at",
+        )
+        entries = [
+            {
+                "story": _story_json(stories[story_id]),
+                "rules": list(dict.fromkeys(r["rule"] for r in story_rows)),
+                "matches": [{k: r[k] for k in keys} for r in story_rows],
+            }  # fmt: skip
+            for story_id, story_rows in by_story.items()
+        ]
+        click.echo(json.dumps(entries, ensure_ascii=False, indent=1))
+        return
     for story_id, story_rows in by_story.items():
         first = story_rows[0]
         rules = ", ".join(dict.fromkeys(r["rule"] for r in story_rows))
@@ -334,7 +402,7 @@ def matches(ctx: click.Context, rule: str | None, since: str | None, copies: boo
         _echo_entry(
             store, stories.get(story_id), head, first["url"], first["terms"], first["snippet"], copies
         )
-    click.echo(f"{_plural(len(by_story), 'story', 'stories')}, {_plural(len(rows), 'match', 'matches')}")
+    click.echo(f"{_plural(len(by_story), 'story', 'stories')}, {_plural(shown, 'match', 'matches')}")
 
 
 def _story_json(story: dict) -> dict:
@@ -551,33 +619,44 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
     SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config file (a bad one is
     logged and the running one kept).
     """
+    from crawler.config import warnings
     from jobs.daemon import Daemon
     from jobs.logs import configure_logging
 
+    if problems := warnings(_config(ctx)):
+        raise ConfigError(f"{ctx.obj['config_path']}: {problems[0]}; not starting")
     configure_logging(log_format, "DEBUG" if verbose else "INFO")
     daemon = Daemon(Path(ctx.obj["config_path"]), ctx.obj["database"])
     sys.exit(daemon.run())
 
 
 @cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: {healthy, sources, hooks}.")
 @click.pass_context
-def status(ctx: click.Context) -> None:
+def status(ctx: click.Context, as_json: bool) -> None:
     """Show each source's and hook's state; exit 1 when a source needs attention.
 
     A source needs attention when it has failed health.max_failures times in a row
     (default 5) or has had no success for longer than health.stale_after (default 1d),
     so the command can serve as a health check.
     """
+    import json
+
     from crawler.store import Store
-    from jobs.status import render_status
+    from jobs.status import render_status, status_document
 
     config = _config(ctx)
     store = Store(config.database)
     try:
-        lines, healthy = render_status(config, store)
+        if as_json:
+            document = status_document(config, store)
+            click.echo(json.dumps(document, ensure_ascii=False, indent=1))
+            healthy = document["healthy"]
+        else:
+            lines, healthy = render_status(config, store)
+            click.echo("\n".join(lines))
     finally:
         store.close()
-    click.echo("\n".join(lines))
     if not healthy:
         sys.exit(1)
 
@@ -585,15 +664,21 @@ def status(ctx: click.Context) -> None:
 @cli.group(invoke_without_command=True)
 @click.option("--status", type=click.Choice(["pending", "sent", "dead"]), help="Only alerts in this state.")
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON document: a list of alerts.")
 @click.pass_context
-def alerts(ctx: click.Context, status: str | None, limit: int) -> None:
+def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) -> None:
     """List alerts (the outbox), newest first; `alerts retry` sends failed ones again."""
     if ctx.invoked_subcommand is not None:
         return
+    import json
+
     from crawler.store import Store
     from jobs.outbox import Outbox
 
     rows = Outbox(Store(_config(ctx).database)).alerts(status, limit)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
     for row in rows:
         when = row["sent_at"] or row["next_attempt_at"]
         error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""

@@ -29,13 +29,14 @@ USER_AGENT = "tradewatch/0.1 (alert hook)"
 
 
 def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> tuple[str, bytes]:
-    """The message's id and body: one alert object, or ``{"id", "alerts": [...]}`` for a digest."""
+    """The message's id and body: one alert object, or ``{"id", "alerts": [...]}`` for a digest,
+    as compact JSON on one line ending in a newline (a command hook's ``>> alerts.jsonl`` works)."""
     if not digest:
         data: dict[str, Any] = alerts[0]
     else:
         ids = "\n".join(a["id"] for a in alerts)
         data = {"id": "tw-digest-" + hashlib.sha1(ids.encode()).hexdigest()[:24], "alerts": list(alerts)}
-    return data["id"], json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    return data["id"], (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def plain_text(alerts: Sequence[dict[str, Any]]) -> tuple[str, str]:

@@ -80,6 +80,34 @@ def source_health(config: Config, store: Store) -> list[SourceHealth]:
     return result
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def status_document(config: Config, store: Store) -> dict[str, Any]:
+    """``tradewatch status --json``: {healthy, sources: [...], hooks: [...]} (times ISO 8601 UTC)."""
+    health = source_health(config, store)
+    counts = Outbox(store).counts()
+    sources = [
+        {
+            "name": h.name,
+            "last_run_at": _iso(h.last_run),
+            "last_ok_at": _iso(h.last_ok),
+            "new_24h": h.new_24h,
+            "failures_in_a_row": h.failures,
+            "last_error": h.error,
+            "next_run_at": _iso(h.next_run),
+            "problem": h.problem,
+        }  # fmt: skip
+        for h in health
+    ]
+    hooks = [
+        {"name": hook.name, **{s: counts.get(hook.name, {}).get(s, 0) for s in ("pending", "sent", "dead")}}
+        for hook in config.hooks
+    ]
+    return {"healthy": not any(h.problem for h in health), "sources": sources, "hooks": hooks}
+
+
 def render_status(config: Config, store: Store) -> tuple[list[str], bool]:
     """The lines of ``tradewatch status`` and whether everything is healthy."""
     health = source_health(config, store)

@@ -152,7 +152,7 @@ def test_command_hook_gets_the_payload_on_stdin_and_no_shell(tmp_path):
     title = f"Tariffs $(touch {tmp_path}/pwned); `touch {tmp_path}/pwned2` | rm -rf /"
     feed = rss_xml("F", "/", [{"title": title, "link": "/a", "description": "USMCA"}])
     out = tmp_path / "payloads.jsonl"
-    script = "import sys; open(sys.argv[1], 'a').write(sys.stdin.read().replace('\\n', ' ') + '\\n')"
+    script = "import sys; open(sys.argv[1], 'ab').write(sys.stdin.buffer.read())"  # as >> payloads.jsonl
     with SiteServer({"/feed.xml": Resource(feed.encode())}) as server:
         hooks = [{"name": "log", "command": [sys.executable, "-c", script, str(out)]}]
         config = write_config(
@@ -162,8 +162,9 @@ def test_command_hook_gets_the_payload_on_stdin_and_no_shell(tmp_path):
         )
         result = run_cli("crawl", config=config)
     assert result.returncode == 0, result.stderr
-    (line,) = out.read_text().splitlines()
-    payload = json.loads(line)
+    body = out.read_bytes()
+    assert body.endswith(b"\n") and body.count(b"\n") == 1  # compact JSON, one line
+    payload = json.loads(body)
     assert payload["title"] == title and set(payload["rules"]) == {"usmca", "tariffs"}
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
 

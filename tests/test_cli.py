@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -29,8 +30,10 @@ def test_every_command_has_help_and_is_in_the_readme():
         "matches",
         "run",
         "search",
+        "serve",
         "status",
         "stories",
+        "trends",
     ]
     names = [(name,) for name in COMMANDS] + [("alerts", "retry"), ("hooks", "test"), ("stories", "show")]
     for words in names:
@@ -91,6 +94,28 @@ def test_matches_filters_by_rule_and_age(demo_db):
     assert bad_since.returncode == 2 and bad_since.stderr.startswith(
         "Error: --since: 'yesterday' is not a duration"
     )
+
+
+def test_json_documents_of_search_matches_alerts_and_status(demo_db):
+    config, _ = demo_db
+    found = json.loads(run_cli("search", "arancel*", "--json", config=config).stdout)
+    assert found and set(found[0]) == {"story", "articles"}
+    keys = {"id", "url", "title", "source", "lang", "published_at", "fetched_at", "terms", "snippet"}
+    assert set(found[0]["articles"][0]) == keys
+    assert any("aranceles" in [t.lower() for t in a["terms"]] for e in found for a in e["articles"])
+    spanish = json.loads(
+        run_cli("search", "arancel*", "--lang", "es", "--since", "1d", "--json", config=config).stdout
+    )
+    assert spanish and all(a["lang"] == "es" for e in spanish for a in e["articles"])
+    assert json.loads(run_cli("search", "arancel*", "--source", "nope", "--json", config=config).stdout) == []
+    flagged = json.loads(run_cli("matches", "--json", config=config).stdout)
+    assert flagged and set(flagged[0]) == {"story", "rules", "matches"}
+    assert all(len(e["rules"]) == len(set(e["rules"])) for e in flagged)  # one entry per story, every rule
+    one = run_cli("matches", "--limit", "1", config=config).stdout
+    assert one.strip().splitlines()[-1].startswith("1 story, ")
+    assert json.loads(run_cli("alerts", "--json", config=config).stdout) == []  # the demo has no hooks
+    status = run_cli("status", "--json", config=config)
+    assert set(json.loads(status.stdout)) == {"healthy", "sources", "hooks"}
 
 
 def test_config_comes_from_the_environment(tmp_path):

@@ -185,3 +185,58 @@ def test_terms_and_retry_errors_name_the_key(tmp_path):
     data = broken(hooks=[{"name": "log", "command": ["true"], "retry": {"first": "soon"}}])
     with pytest.raises(ConfigError, match=r"^hooks\[1\] \(log\): retry: first: 'soon' is not a duration"):
         load_config(write(tmp_path, data))
+
+
+def test_check_reports_every_error_in_file_order(tmp_path):
+    text = """
+fetch: {timeout: soon}
+sources:
+  - {name: ledger, feed: "https://example.org/feed.xml", every: often}
+  - {name: fine, feed: "https://example.org/ok.xml"}
+  - {name: gob, page: "not a url"}
+rules:
+  - {name: tariffs, query: "steel and tariff*"}
+  - {name: usmca, terms: [USMCA]}
+hooks:
+  - {name: desk, command: ["true"], rules: [nope]}
+colour: blue
+"""
+    result = run_cli("check", config=write(tmp_path, text))
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 6 and all(line.startswith("Error: ") for line in lines), lines
+    assert lines[0].startswith("Error: fetch: timeout: 'soon'")
+    assert lines[1].startswith("Error: sources[1] (ledger): every: 'often'")
+    assert lines[2].startswith("Error: sources[3] (gob): ")
+    assert lines[3].startswith(
+        "Error: rules[1] (tariffs): query: 'and' at column 7: operators are written in"
+    )
+    assert lines[4].startswith("Error: hooks[1] (desk): rules: ")
+    assert lines[5].startswith("Error: colour: unknown key")
+
+
+def test_an_unclosed_quote_is_placed_where_it_opens(tmp_path):
+    text = 'sources: []\nrules:\n  - name: "tariffs\n    terms: [tariff*]\nhooks: []\n'
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    path = tmp_path / "config.yaml"
+    assert (
+        str(error.value)
+        == f"{path}: a quoted scalar at line 3, column 11 is not closed by the end of the file"
+    )
+
+
+def test_no_sources_or_no_rules_passes_check_with_a_warning_and_run_refuses(tmp_path):
+    config = write(tmp_path, {"sources": [], "rules": [{"name": "t", "terms": ["tariff*"]}]})
+    checked = run_cli("check", config=config)
+    assert checked.returncode == 0 and "OK: 0 sources, 1 rules" in checked.stdout
+    assert checked.stderr.startswith("Warning: no sources: nothing to crawl")
+    refused = run_cli("run", config=config)
+    assert refused.returncode == 2
+    assert (
+        refused.stderr == f"Error: {config}: no sources: nothing to crawl (add sources:, which tradewatch"
+        " discover URL finds); not starting\n"
+    )
+    ruleless = write(tmp_path, {"sources": [{"name": "f", "feed": "https://example.org/f.xml"}]})
+    assert run_cli("check", config=ruleless).stderr.startswith("Warning: no rules: nothing would be flagged")
+    assert "no rules" in run_cli("run", config=ruleless).stderr

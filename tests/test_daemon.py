@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -213,7 +214,8 @@ def test_retry_after_is_honoured(tmp_path):
 
 @pytest.mark.parametrize("signum", [signal.SIGINT])
 def test_sigint_also_stops_cleanly(tmp_path, signum):
-    config = write_config(tmp_path / "config.yaml", [])
+    # A source that answers nothing (a config without sources would not start: tested in test_config).
+    config = write_config(tmp_path / "config.yaml", [{"name": "none", "feed": "http://127.0.0.1:9/f.xml"}])
     daemon = Daemon(config)
     daemon.wait_for(lambda: "READY=1" in daemon.messages)
     assert daemon.stop(signum) == 0
@@ -259,3 +261,25 @@ def test_sources_of_one_host_crawl_one_at_a_time(tmp_path):
             assert daemon.stop() == 0
     # Each crawl keeps per_host within itself; one crawl per host at a time keeps it across them.
     assert server.max_in_flight == 1
+
+
+@pytest.mark.parametrize(
+    ("log_format", "journal", "pattern"),
+    [
+        ("text", None, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO tradewatch: crawled 3\n"),
+        ("text", "8:1234", r"INFO tradewatch: crawled 3\n"),  # journald adds its own time
+        ("json", "8:1234", r'\{"time": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", "level": "info", .*\}\n'),
+    ],
+)
+def test_log_lines_carry_their_time_unless_journald_reads_them(log_format, journal, pattern):
+    script = (
+        "import logging, sys; from jobs.logs import configure_logging; configure_logging(sys.argv[1]);"
+        " logging.getLogger('tradewatch').info('crawled %d', 3)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"} | (
+        {"JOURNAL_STREAM": journal} if journal else {}
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, log_format], capture_output=True, text=True, env=env
+    )
+    assert re.fullmatch(pattern, result.stderr), result.stderr

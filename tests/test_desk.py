@@ -9,6 +9,8 @@ hook so that the outbox has alerts.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from crawler.store import Store
-from jobs.desk import QUERIES, metadata
+from jobs.desk import CHART, QUERIES, metadata
 from tests.conftest import free_port, query, run_cli, write_config
 from tests.test_stories import collector, serve, story_of
 
@@ -200,3 +202,45 @@ def test_database_option_reads_another_store(crawled, tmp_path):
                           capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
     assert bare.returncode == 0, bare.stderr
     assert bare.stdout.strip().splitlines()[-1].endswith("articles") and "aranceles" in bare.stdout
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def chromium(
+    url: str, out: Path, profile: Path, *args: str, height: int = 900
+) -> subprocess.CompletedProcess:
+    """Headless Chromium on ``url``: a screenshot to ``out`` (or ``args``' other output)."""
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", "--hide-scrollbars", f"--window-size=1280,{height}",
+               "--virtual-time-budget=10000", *(args or (f"--screenshot={out}",)), url]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+def test_screenshots_of_the_home_page_a_story_and_the_chart(crawled, tmp_path):
+    """Screenshots to look at (in $TRADEWATCH_SCREENSHOTS when set): the home page, a story's
+    copies and the mentions chart, which datasette-vega draws in the browser."""
+    config, db = crawled
+    folder = Path(os.environ.get("TRADEWATCH_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    wire = story_of(db, "efe")
+    pages = {
+        "home": "/",
+        "database": "/tradewatch",
+        "story": f"/tradewatch/story?story={wire}",
+        "chart": f"/tradewatch/mentions_per_day#{CHART}",
+    }
+    with datasette(config) as base:
+        for name, path in pages.items():
+            shot = folder / f"desk-{name}.png"
+            result = chromium(
+                base + path, shot, tmp_path / "profile", height=1200 if name == "chart" else 900
+            )
+            assert shot.exists() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", result.stderr
+            assert shot.stat().st_size > 20_000, name  # a rendered page, not a blank one
+        dom = chromium(base + pages["chart"], tmp_path / "x", tmp_path / "profile", "--dump-dom").stdout
+        story = chromium(base + pages["story"], tmp_path / "x", tmp_path / "profile", "--dump-dom").stdout
+    assert "vega-embed" in dom or "<canvas" in dom or "marks" in dom  # the chart was drawn
+    assert "Sheinbaum" in story and "exact copy" in story

@@ -70,3 +70,33 @@ def test_discover_on_a_site_with_nothing_to_find(tmp_path):
 def test_discover_rejects_a_bad_url(tmp_path):
     result = run_cli("discover", "ftp://example.org/", config=tmp_path / "config.yaml")
     assert result.returncode == 2 and "is not an http(s) URL" in result.stderr
+
+
+def test_discover_shows_each_probe_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    write_config(tmp_path / "config.yaml", [])  # fetch.delay: 0
+    leader, follower = pty.openpty()  # stderr a terminal, as a person running it sees it
+    command = [sys.executable, "-m", "jobs.cli", "--config", str(tmp_path / "config.yaml"), "discover"]
+    with SiteServer(whole_site()) as server:
+        result = subprocess.run([*command, f"{server.url}/"], stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    lines = shown.decode().splitlines()
+    assert result.returncode == 0
+    assert f"  200 {server.url}/feeds/ledger.xml  (feed, link rel=alternate)" in lines
+    assert f"  404 {server.url}/rss.xml  (feed, common path)" in lines
+    assert f"  200 {server.url}/robots.txt" in lines
+    assert b"  200 " not in result.stdout  # the pasteable output stays clean (bench/discover.py: its time)

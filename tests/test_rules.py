@@ -57,12 +57,39 @@ def test_phrases_do_not_span_fields():
         ("a NEAR (b AND c)", "NEAR joins terms, phrases or OR-groups of them, not AND or NOT"),
         ("   ", "empty query"),
         ("steel OR ***", "'***' has no letters or digits to match (column 10)"),
+        (
+            "steel and tariff*",
+            "'and' at column 7: operators are written in capitals (AND); to search for"
+            ' the word, quote it ("and")',
+        ),
+        (
+            "USMCA near/5 review",
+            "'near/5' at column 7: operators are written in capitals (NEAR/5); to search"
+            ' for the word, quote it ("near/5")',
+        ),
+        (
+            "acero Or aluminio",
+            "'Or' at column 7: operators are written in capitals (OR); to search for the"
+            ' word, quote it ("Or")',
+        ),
+        (
+            "not steel",
+            "'not' at column 1: operators are written in capitals (NOT); to search for the word,"
+            ' quote it ("not")',
+        ),
     ],
 )
 def test_invalid_queries_say_where(query, message):
     with pytest.raises(QueryError) as error:
         parse_query(query)
     assert str(error.value) == message
+
+
+def test_operator_words_stay_searchable_in_quotes():
+    matcher = Matcher([("q", parse_query('"rock and roll" OR android OR Andorra'))])
+    assert [m.terms for m in matcher.match(["Rock and roll in Andorra", "", ""])] == [
+        ("Rock and roll", "Andorra")
+    ]
 
 
 def test_thousands_of_terms_match_like_ten():

@@ -551,5 +551,13 @@ def test_the_traps_stay_apart_in_a_new_store_crawled_at_once(tmp_path):
     db = tmp_path / "tradewatch.db"
     wire = story_of(db, "efe")
     rows = query(db, "SELECT source FROM articles WHERE story_id = ?", (wire,))
-    assert {r["source"] for r in rows} <= {"efe", "reprint", "regional", "edited", "ap", "wirerewrite", "gnews"}
+    assert {r["source"] for r in rows} <= {
+        "efe",
+        "reprint",
+        "regional",
+        "edited",
+        "ap",
+        "wirerewrite",
+        "gnews",
+    }
     assert len({wire, story_of(db, "detroit"), story_of(db, "ottawa"), story_of(db, "washington")}) == 4

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.dates import believable
@@ -72,12 +73,36 @@ class DiscoverSpider(Spider):
 
     name = "tradewatch-discover"
 
-    def __init__(self, url: str, found: list[Found], max_size: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        found: list[Found],
+        max_size: int,
+        progress: Callable[[str], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.url = url
         self.found = found
         self.max_size = max_size
+        self.progress = progress  # told one line per probe: its status and URL
         self._seen: dict[str, Found] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.probed, signal=signals.response_received)
+        return spider
+
+    def probed(self, response: Response, request: Request, spider: Spider) -> None:
+        """A probe answered (any status): one line of progress."""
+        if self.progress is not None:
+            self.progress(_probe_line(str(response.status), request))
+
+    def _failed(self, failure: Failure) -> None:
+        """A probe that got no answer (a refused address, a timeout): one line of progress."""
+        if self.progress is not None and not isinstance(failure.value, HttpError):
+            self.progress(_probe_line("---", failure.request, describe_failure(failure)))
 
     async def start(self) -> AsyncIterator[Request]:
         root = urljoin(self.url, "/")
@@ -117,6 +142,7 @@ class DiscoverSpider(Spider):
 
     def page_failed(self, failure: Failure) -> None:
         """The page itself could not be fetched: say so; robots.txt and common paths still count."""
+        self._failed(failure)
         self.found.append(
             Found("page", failure.request.url, "the given URL", error=describe_failure(failure))
         )
@@ -178,8 +204,16 @@ class DiscoverSpider(Spider):
 
     def ignore(self, failure: Failure) -> None:
         """A path that is not there (404, robots.txt): nothing to report; a private address: said so."""
+        self._failed(failure)
         kind = failure.request.cb_kwargs.get("kind")
         if isinstance(failure.value, RefusedRequest) and kind:
             how = failure.request.cb_kwargs["how"]
             self.found.append(Found(kind, failure.request.url, how, error=str(failure.value)))
         logger.debug("discover: %s: %s", failure.request.url, describe_failure(failure))
+
+
+def _probe_line(status: str, request: Request, error: str | None = None) -> str:
+    """``404 https://example.org/rss.xml  (feed, common path)``: a probe and its answer."""
+    kind, how = request.cb_kwargs.get("kind"), request.cb_kwargs.get("how")
+    what = f"  ({kind}, {how})" if kind else ""
+    return f"{status} {request.url}{what}" + (f": {error}" if error else "")

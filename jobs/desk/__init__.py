@@ -20,6 +20,10 @@ import yaml
 from crawler.store import MENTIONS_SQL
 
 INSTALL_HINT = "datasette is not installed: pip install 'tradewatch[web]'"
+# datasette-vega draws a query's rows when the page's fragment says how: mentions per day, by rule.
+CHART = (
+    "g.mark=bar&g.x_column=day&g.x_type=ordinal&g.y_column=stories&g.y_type=quantitative&g.color_column=rule"
+)
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%SZ', 'now', {offset})"
 _STORIES = """
@@ -94,8 +98,11 @@ def metadata(database: Path) -> dict[str, Any]:
     name = Path(database).stem
     template = yaml.safe_load(files("jobs.desk").joinpath("metadata.yaml").read_text(encoding="utf-8"))
     tables = template.pop("tables")
-    template["description_html"] = template["description_html"].replace("{db}", name)
-    queries = {key: {**query, "sql": query["sql"].strip()} for key, query in QUERIES.items()}
+    html = template["description_html"].replace("{db}", name).replace("{chart}", CHART.replace("&", "&amp;"))
+    template["description_html"] = html
+    queries = {
+        key: {**query, "sql": query["sql"].strip(), "hide_sql": True} for key, query in QUERIES.items()
+    }
     return {**template, "databases": {name: {"tables": tables, "queries": queries}}}
 
 
