@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -96,6 +97,14 @@ def _source_status(counts: SourceCounts, run: SourceRun) -> str:
     if run.retry_after:
         status += f" (next run not before {run.retry_after:.0f} s from now)"
     return status
+
+
+def _check_rules(config: Config, rules: Sequence[str]) -> None:
+    """``--rule`` names rules of the config."""
+    known = {r.name for r in config.rules}
+    for rule in rules:
+        if rule not in known:
+            raise ConfigError(f"--rule: no rule named {rule!r}")
 
 
 def _seconds(option: str, value: str) -> float:
@@ -358,8 +367,7 @@ def matches(
     from crawler.store import Store
 
     config = _config(ctx)
-    if rule and rule not in {r.name for r in config.rules}:
-        raise ConfigError(f"--rule: no rule named {rule!r}")
+    _check_rules(config, [rule] if rule else [])
     after = None
     if since:
         seconds = _seconds("--since", since)
@@ -432,8 +440,7 @@ def stories(
     from crawler.store import Store
 
     config = _config(ctx)
-    if rule and rule not in {r.name for r in config.rules}:
-        raise ConfigError(f"--rule: no rule named {rule!r}")
+    _check_rules(config, [rule] if rule else [])
     after = utc_in(-_seconds("--since", since)) if since else None
     found = Store(config.database).stories(after, rule, lang, limit=limit)
     if as_json:
@@ -546,11 +553,8 @@ def trends(
     from jobs.trends import bars, chart, series
 
     config = _config(ctx)
-    known = [r.name for r in config.rules]
-    for rule in rules:
-        if rule not in known:
-            raise ConfigError(f"--rule: no rule named {rule!r}")
-    data = series(Store(config.database), rules or known, days, by)
+    _check_rules(config, rules)
+    data = series(Store(config.database), rules or [r.name for r in config.rules], days, by)
     for path, kind in ((png, "png"), (svg, "svg")):
         if path:
             chart(data, by, Path(path), kind)
