@@ -667,7 +667,8 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     problem = getattr(error, "problem", None) or "invalid YAML"
     mark, context = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
     what = re.sub(r"^while (scanning|parsing) ", "", getattr(error, "context", None) or "")
-    if context is not None and what and "end of stream" in problem:
+    at_end = "end of stream" in problem or "<stream end>" in problem
+    if context is not None and what and at_end and (mark is None or context.line < mark.line):
         start = f"line {context.line + 1}, column {context.column + 1}"
         return f"{what} at {start} is not closed by the end of the file"
     where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -224,6 +224,12 @@ def test_an_unclosed_quote_is_placed_where_it_opens(tmp_path):
         str(error.value)
         == f"{path}: a quoted scalar at line 3, column 11 is not closed by the end of the file"
     )
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, "sources: []\nrules: [\n  {name: t, terms: [tariff*]}\n"))
+    assert (
+        str(error.value)
+        == f"{path}: a flow sequence at line 2, column 8 is not closed by the end of the file"
+    )
 
 
 def test_no_sources_or_no_rules_passes_check_with_a_warning_and_run_refuses(tmp_path):
