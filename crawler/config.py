@@ -558,6 +558,10 @@ class _Errors:
             self.found.append((self.order.get(key, len(self.order)), index, str(error)))
             return default
 
+    def add(self, key: str, message: str) -> None:
+        """An error found at top-level ``key``."""
+        self.found.append((self.order.get(key, len(self.order)), 0, message))
+
     def raise_any(self) -> None:
         if self.found:
             raise ConfigErrors([message for *_, message in sorted(self.found)])
@@ -574,15 +578,10 @@ def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | Non
     errors = _Errors(data)
     allowed = {"database", "fetch", "defaults", "sources", "rules", "hooks", "timezone", "health", "stories"}
     for key in data:
-        if key not in allowed:
-            errors.attempt(key, 0, lambda key=key: _check_keys("", {key: None}, allowed))
+        if (message := _unknown_key({key: None}, allowed)) is not None:
+            errors.add(key, message)
     defaults = errors.attempt("defaults", 0, lambda: _parse_defaults(data.get("defaults")), {})
-    defaults = {
-        **{k: _default(Source, k) for k in ("every", "follow")},
-        "cron": None,
-        "max_age": None,
-        **defaults,
-    }
+    defaults = {**{k: _default(Source, k) for k in ("every", "follow", "cron", "max_age")}, **defaults}
     health = errors.attempt("health", 0, lambda: _mapping("health", data.get("health") or {}), {})
     errors.attempt("health", 0, lambda: _check_keys("health: ", health, {"stale_after", "max_failures"}))
     database = errors.attempt(
@@ -592,7 +591,7 @@ def parse_config(data: Any, path: Path, hook_kinds: Mapping[str, HookKind] | Non
     for key in ("sources", "rules", "hooks"):
         value = data.get(key) or []
         if not isinstance(value, list):
-            errors.attempt(key, 0, lambda key=key: _raise(f"{key}: must be a list"))
+            errors.add(key, f"{key}: must be a list")
             value = []
         lists[key] = value
     sources = [
@@ -643,10 +642,6 @@ def warnings(config: Config) -> list[str]:
     if not config.rules:
         found.append("no rules: nothing would be flagged (add rules:, see the README's rule language)")
     return found
-
-
-def _raise(message: str) -> None:
-    raise ConfigError(message)
 
 
 def _parse_defaults(value: Any) -> dict[str, Any]:

@@ -265,15 +265,15 @@ class _Text:
         return found
 
 
-def _concepts(found: set[str], matched: Sequence[tuple[str, Sequence[str]]]) -> set[str]:
-    """Facts with the terms of matched rules replaced by their rule: USMCA, T-MEC and CUSMA are one."""
-    for rule, terms in matched:
-        for term in terms:
-            for word in _WORD.findall(_fold(term.rstrip("*"))):
-                found.discard("n:" + word)
-                found.discard("w:" + word)
-        found.add("r:" + rule)
-    return found
+def _term_words(matched: Sequence[tuple[str, Sequence[str]]]) -> frozenset[str]:
+    """The folded words of the terms matched rules found (``tariff*``: tariff)."""
+    return frozenset(w for _, terms in matched for t in terms for w in _WORD.findall(_fold(t.rstrip("*"))))
+
+
+def _concepts(found: set[str], rules: Iterable[str], words: frozenset[str]) -> set[str]:
+    """Facts with the words of matched rules' terms replaced by the rules: USMCA, T-MEC, CUSMA are one."""
+    found = {f for f in found if f[2:] not in words or f[0] not in "nw"}
+    return found | {"r:" + rule for rule in rules}
 
 
 def _shingle_hashes(words: Sequence[bytes]) -> list[int]:
@@ -311,10 +311,10 @@ def signature(
     paragraphs = [title or "", *sentences]
     scan = _Text(paragraphs)
     blocks = []
-    terms = frozenset(w for _, ts in matched for t in ts for w in _WORD.findall(_fold(t.rstrip("*"))))
+    terms, rules = _term_words(matched), [rule for rule, _ in matched]
     printed_facts = scan.facts(scan.lowercase(), terms)
     for index, (paragraph, printed) in enumerate(zip(paragraphs, printed_facts, strict=True)):
-        found = _concepts(set(printed), matched) if index else set(printed)
+        found = _concepts(set(printed), rules, terms) if index else set(printed)
         blocks.append(
             Block(
                 digest=scan.digest(index, paragraph),
@@ -461,18 +461,17 @@ class Frequencies:
 
     def __init__(self, conn: sqlite3.Connection, flush: int = 64) -> None:
         self.conn, self.flush = conn, flush
-        self.through, self.pending = self._pending()
-        self.added = 0
+        self.pending, self.added = self._pending(), 0
 
-    def _pending(self) -> tuple[int, Counter[str]]:
-        """(the last article ``story_facts`` counts, the facts of the articles stored after it)."""
+    def _pending(self) -> Counter[str]:
+        """The facts of the articles stored after the last one ``story_facts`` counts."""
         row = self.conn.execute("SELECT n FROM story_facts WHERE fact = ''").fetchone()
-        through, pending = (row[0] if row else 0), Counter()
+        pending: Counter[str] = Counter()
         for (facts,) in self.conn.execute(
-            "SELECT facts FROM story_signatures WHERE article_id > ?", [through]
+            "SELECT facts FROM story_signatures WHERE article_id > ?", [row[0] if row else 0]
         ):
             pending.update(json.loads(facts or "[]"))
-        return through, pending
+        return pending
 
     def counts(self, facts: Iterable[str]) -> dict[str, int]:
         """The number of stored articles each of ``facts`` is in (absent: none)."""
@@ -497,7 +496,7 @@ class Frequencies:
             self._flush()
 
     def _flush(self) -> None:
-        _, pending = self._pending()
+        pending = self._pending()
         last = self.conn.execute("SELECT coalesce(max(article_id), 0) FROM story_signatures").fetchone()[0]
         self.conn.executemany(
             "INSERT INTO story_facts (fact, n) VALUES (?, ?)"
@@ -509,7 +508,7 @@ class Frequencies:
             " ON CONFLICT (fact) DO UPDATE SET n = excluded.n",
             [last],
         )
-        self.through, self.pending, self.added = last, Counter(), 0
+        self.pending, self.added = Counter(), 0
 
 
 class Grouper:
@@ -605,7 +604,7 @@ class Grouper:
             if their_source == source:
                 own.setdefault(article_id, set()).add(digest)
                 sizes[article_id] = blocks or 0
-        body = set(digests[1:] if sig.blocks[0].digest == digests[0] else digests)
+        body = {b.digest for b in sig.blocks[1:] if _tracked(b, sig)}  # all but the title
         repeated = set()
         for article_id, shared in own.items():
             if not (body and body <= shared) and len(shared) < REPRINT * sizes[article_id]:

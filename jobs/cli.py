@@ -99,6 +99,11 @@ def _source_status(counts: SourceCounts, run: SourceRun) -> str:
     return status
 
 
+def _since(value: str | None) -> str | None:
+    """``--since 2d``: the moment that long ago (ISO 8601 UTC), or None when not given."""
+    return utc_in(-_seconds("--since", value)) if value else None
+
+
 def _check_rules(config: Config, rules: Sequence[str]) -> None:
     """``--rule`` names rules of the config."""
     known = {r.name for r in config.rules}
@@ -326,7 +331,7 @@ def search(
         parse_query(query)
     except ConfigError as error:
         raise ConfigError(f"query: {error}") from None
-    after = utc_in(-_seconds("--since", since)) if since else None
+    after = _since(since)
     store = Store(config.database)
     found: dict[int, list] = {}
     articles = 0
@@ -368,10 +373,7 @@ def matches(
 
     config = _config(ctx)
     _check_rules(config, [rule] if rule else [])
-    after = None
-    if since:
-        seconds = _seconds("--since", since)
-        after = utc_in(-seconds)
+    after = _since(since)
     store = Store(config.database)
     rows = store.flagged(rule, after)
     by_story: dict[int, list[dict]] = {}
@@ -441,7 +443,7 @@ def stories(
 
     config = _config(ctx)
     _check_rules(config, [rule] if rule else [])
-    after = utc_in(-_seconds("--since", since)) if since else None
+    after = _since(since)
     found = Store(config.database).stories(after, rule, lang, limit=limit)
     if as_json:
         click.echo(json.dumps([_story_json(s) for s in found], ensure_ascii=False, indent=1))
