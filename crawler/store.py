@@ -310,11 +310,7 @@ def m006_stories(db: Database) -> None:
     for row in articles:
         article = dict(zip(["id", "url", "title", "summary", "text", "source", "lang", "published_at",
                             "fetched_at", "content_hash"], row, strict=True))  # fmt: skip
-        matched = [
-            (rule, json.loads(terms or "[]"))
-            for rule, terms in db.execute("SELECT rule, terms FROM matches WHERE article_id = ?", [row[0]])
-        ]
-        sig = signature(article["title"], article["summary"], article["text"], matched)
+        sig = signature(article["title"], article["summary"], article["text"], _matched(db, row[0]))
         grouper.place(row[0], article, sig, now)
     db.execute(
         "UPDATE alerts SET kind = 'story',"
@@ -327,7 +323,9 @@ def m007_story_lookups(db: Database) -> None:
     """Story look-ups in one B-tree per table (``story_keys`` and ``story_paragraphs`` keyed
     WITHOUT ROWID; ``story_paragraphs.blocks``: how many its article has), and the stored
     contexts of facts ("how a fact is printed") recomputed as the writer now compares them: the
-    fact and the two words either side of it in its sentence."""
+    fact and the two words either side of it in its sentence (unless m006 just grouped the
+    store: it wrote them so, and ``story_paragraphs.blocks`` with them)."""
+    signed_before = "blocks" not in db["story_paragraphs"].columns_dict
     db.execute(
         "CREATE TABLE story_keys_new (key TEXT, seen_at TEXT, article_id INTEGER,"
         " PRIMARY KEY (key, seen_at, article_id)) WITHOUT ROWID"
@@ -351,23 +349,25 @@ def m007_story_lookups(db: Database) -> None:
         "INSERT OR REPLACE INTO story_facts (fact, n)"
         " SELECT '', coalesce(max(article_id), 0) FROM story_signatures"
     )
+    if not signed_before:
+        return
     rows = db.execute(
         "SELECT a.id, a.title, a.summary, a.text FROM story_signatures s"
         " JOIN articles a ON a.id = s.article_id"
     ).fetchall()
     for article_id, title, summary, text in rows:
-        matched = [
-            (rule, json.loads(terms or "[]"))
-            for rule, terms in db.execute(
-                "SELECT rule, terms FROM matches WHERE article_id = ?", [article_id]
-            )
-        ]
-        sig = signature(title, summary, text, matched)
+        sig = signature(title, summary, text, _matched(db, article_id))
         contexts = {c for block in sig.blocks for _, c in block.contexts}  # boilerplate's too: it only
         # makes more facts look printed alike, so that fewer join
         db.execute(
             "UPDATE story_signatures SET contexts = ? WHERE article_id = ?", [pack(contexts), article_id]
         )
+
+
+def _matched(db: Database, article_id: int) -> list[tuple[str, list[str]]]:
+    """(rule, terms) of the rules a stored article matched: what its signature takes."""
+    rows = db.execute("SELECT rule, terms FROM matches WHERE article_id = ?", [article_id])
+    return [(rule, json.loads(terms or "[]")) for rule, terms in rows]
 
 
 # Mentions per rule and day: ``Store.mentions``, ``tradewatch trends`` and the desk's canned query.

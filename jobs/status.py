@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crawler.config import Config
-from crawler.dates import from_iso, utc_in
+from crawler.dates import from_iso, iso, utc_in
 from crawler.store import Store
 from jobs.outbox import Outbox
 
@@ -81,7 +81,7 @@ def source_health(config: Config, store: Store) -> list[SourceHealth]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+    return iso(moment) if moment else None
 
 
 def status_document(config: Config, store: Store) -> dict[str, Any]:

@@ -75,10 +75,10 @@ SELECT sources.name, sources.kind, sources.last_ok_at, sources.consecutive_failu
        round(coalesce(recent.n, 0) / 7.0, 1) AS articles_per_day
 FROM sources LEFT JOIN (
   SELECT source, count(*) AS n FROM articles
-  WHERE published_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-7 days') GROUP BY source
+  WHERE published_at >= {since} GROUP BY source
 ) AS recent ON recent.source = sources.name
 ORDER BY sources.consecutive_failures DESC, sources.name
-""",
+""".format(since=_NOW.format(offset="'-7 days'")),
     },
     "outbox": {
         "title": "Alert outbox by status",
