@@ -457,11 +457,22 @@ class Frequencies:
     ~80 facts each touch a page of their own). A flush counts from ``story_signatures``, in the
     writer's transaction, so that a crash, a rolled-back save or a second writer never counts
     an article twice or never.
+
+    The counts read from ``story_facts`` are kept (up to ``CACHED`` facts; a copy's facts are
+    looked up again when it is compared), updated by each flush, and read again when another
+    connection has written to the store (``PRAGMA data_version``).
     """
+
+    CACHED = 1 << 15
 
     def __init__(self, conn: sqlite3.Connection, flush: int = 64) -> None:
         self.conn, self.flush = conn, flush
+        self.stored: dict[str, int] = {}  # story_facts' count of each fact looked up (0: none)
+        self.version = self._version()
         self.pending, self.added = self._pending(), 0
+
+    def _version(self) -> int:
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
 
     def _pending(self) -> Counter[str]:
         """The facts of the articles stored after the last one ``story_facts`` counts."""
@@ -475,18 +486,20 @@ class Frequencies:
 
     def counts(self, facts: Iterable[str]) -> dict[str, int]:
         """The number of stored articles each of ``facts`` is in (absent: none)."""
-        facts, counts = list(facts), {}
-        for start in range(0, len(facts), 500):
-            chunk = facts[start : start + 500]
+        if (version := self._version()) != self.version:  # another writer's articles
+            self.version, self.stored, self.pending = version, {}, self._pending()
+        facts, stored = list(facts), self.stored
+        missing = [f for f in facts if f not in stored]
+        if len(stored) + len(missing) > self.CACHED:
+            stored.clear()
+            missing = facts
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            counts.update(
-                self.conn.execute(f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})", chunk)
-            )
+            stored.update(dict.fromkeys(chunk, 0))
+            stored.update(self.conn.execute(f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})", chunk))
         pending = self.pending
-        for fact in facts:
-            if fact in pending:
-                counts[fact] = counts.get(fact, 0) + pending[fact]
-        return counts
+        return {f: n for f in facts if (n := stored[f] + pending.get(f, 0))}
 
     def add(self, facts: Iterable[str]) -> None:
         """Count the facts of an article whose signature was just stored, in its transaction."""
@@ -508,6 +521,10 @@ class Frequencies:
             " ON CONFLICT (fact) DO UPDATE SET n = excluded.n",
             [last],
         )
+        stored = self.stored
+        for fact, n in pending.items():
+            if fact in stored:
+                stored[fact] += n
         self.pending, self.added = Counter(), 0
 
 

@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.store import Store, migrations
-from crawler.stories import Frequencies
+from crawler.stories import Frequencies, Grouper
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import query, run_cli, write_config
@@ -540,6 +540,41 @@ def test_fact_counts_are_exact_across_batches_and_reopening(tmp_path):
     with closing(sqlite3.connect(path)) as conn:
         facts = exact()
         assert Frequencies(conn).counts(facts) == facts
+
+
+def test_fact_counts_follow_a_second_writer(tmp_path):
+    # Two stores on one file (the daemon and a manual crawl): each writer's counts (kept in
+    # memory between its saves) take in the other's articles and batches, never twice.
+    path = tmp_path / "tw.db"
+    paragraphs = [*WIRE, *TRANSLATION, *DETROIT]
+
+    def save(store: Store, n: int) -> None:
+        text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 5])
+        article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
+                   "source": f"s{n % 3}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
+        store.save_article(article, [], [])
+
+    def exact() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for row in query(path, "SELECT facts FROM story_signatures"):
+            for fact in json.loads(row["facts"]):
+                counts[fact] = counts.get(fact, 0) + 1
+        return counts
+
+    first, second = Store(path), Store(path)
+    try:
+        save(first, 0)
+        counts = Grouper(first.db.conn, frequencies=first._frequencies).frequencies.counts
+        assert counts(exact()) == exact()  # the first's counts, now in its memory
+        for n in range(1, 70):  # a batch of the second's written to story_facts, with the first's
+            save(second, n)
+        assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == 65
+        assert counts(exact()) == exact()
+        save(first, 70)
+        assert counts(exact()) == exact()
+    finally:
+        first.close()
+        second.close()
 
 
 def test_the_traps_stay_apart_in_a_new_store_crawled_at_once(tmp_path):
