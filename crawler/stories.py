@@ -69,6 +69,7 @@ WEIGHED = 5  # candidates weighed on their facts, those sharing the most rare fa
 CANDIDATES = 6  # articles compared, those sharing the most keys first
 LOOKUP_FACTS = 24  # the article's rarest facts looked up
 INDEX_FACTS = 32  # facts by which an article can be found: its names, figures and rules first
+FLUSH = 256  # articles whose fact counts are written to story_facts at once
 
 _WORD = re.compile(r"\w+")
 _JOINER = re.compile(r"(?<=\w)[-'’](?=\w)")
@@ -454,7 +455,7 @@ class Frequencies:
     facts of the articles stored since are pending: counted here from the facts
     ``story_signatures`` keeps of each article, and added to ``story_facts`` ``flush`` articles
     at a time, one write per fact and batch instead of one per fact and article (an article's
-    ~80 facts each touch a page of their own). A flush counts from ``story_signatures``, in the
+    ~70 facts each touch a page of their own). A flush counts from ``story_signatures``, in the
     writer's transaction, so that a crash, a rolled-back save or a second writer never counts
     an article twice or never.
 
@@ -465,7 +466,7 @@ class Frequencies:
 
     CACHED = 1 << 15
 
-    def __init__(self, conn: sqlite3.Connection, flush: int = 64) -> None:
+    def __init__(self, conn: sqlite3.Connection, flush: int = FLUSH) -> None:
         self.conn, self.flush = conn, flush
         self.stored: dict[str, int] = {}  # story_facts' count of each fact looked up (0: none)
         self.version = self._version()

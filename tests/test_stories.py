@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.store import Store, migrations
-from crawler.stories import Frequencies, Grouper
+from crawler.stories import FLUSH, Frequencies, Grouper
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import query, run_cli, write_config
@@ -530,12 +530,12 @@ def test_fact_counts_are_exact_across_batches_and_reopening(tmp_path):
         return counts
 
     store = Store(path)
-    for n in range(70):  # one batch written to story_facts (64), six pending
+    for n in range(FLUSH + 6):  # one batch written to story_facts, six pending
         save(store, n)
     store.close()
-    assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == 64
+    assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == FLUSH
     store = Store(path)  # the pending six are read back from story_signatures
-    save(store, 70)
+    save(store, FLUSH + 6)
     store.close()
     with closing(sqlite3.connect(path)) as conn:
         facts = exact()
@@ -566,11 +566,11 @@ def test_fact_counts_follow_a_second_writer(tmp_path):
         save(first, 0)
         counts = Grouper(first.db.conn, frequencies=first._frequencies).frequencies.counts
         assert counts(exact()) == exact()  # the first's counts, now in its memory
-        for n in range(1, 70):  # a batch of the second's written to story_facts, with the first's
+        for n in range(1, FLUSH + 6):  # a batch of the second's written to story_facts, with the first's
             save(second, n)
-        assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == 65
+        assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == FLUSH + 1
         assert counts(exact()) == exact()
-        save(first, 70)
+        save(first, FLUSH + 6)
         assert counts(exact()) == exact()
     finally:
         first.close()
