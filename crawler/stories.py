@@ -64,7 +64,7 @@ COMMON_FLOOR = 20  # ... and in more than this many: a fact of 20 articles may s
 REPRINT = 0.8  # an article holding this share of an earlier one's blocks, from its source, prints it again
 BLOCK_CHARS = 40  # sentences from this long are tracked as a source's possible boilerplate
 TITLE_WORDS = 4  # a title to join on has at least this many words
-BODY_CHARS = 1300  # of a text, the part compared: its lede (about 200 words), as long as the texts it was tuned on
+BODY_CHARS = 1300  # of a text, the part compared: its lede (~200 words), as long as the texts tuned on
 WEIGHED = 5  # candidates weighed on their facts, those sharing the most rare facts first
 CANDIDATES = 6  # articles compared, those sharing the most keys first
 LOOKUP_FACTS = 24  # the article's rarest facts looked up
@@ -498,7 +498,8 @@ class Frequencies:
             chunk = missing[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             stored.update(dict.fromkeys(chunk, 0))
-            stored.update(self.conn.execute(f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})", chunk))
+            query = f"SELECT fact, n FROM story_facts WHERE fact IN ({marks})"
+            stored.update(self.conn.execute(query, chunk))
         pending = self.pending
         return {f: n for f in facts if (n := stored[f] + pending.get(f, 0))}
 
