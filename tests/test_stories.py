@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.store import Store, migrations
-from crawler.stories import FLUSH, Frequencies, Grouper
+from crawler.stories import FLUSH, Frequencies
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import query, run_cli, write_config
@@ -512,33 +512,36 @@ def test_look_up_keys_older_than_ten_days_are_forgotten_and_counts_kept(tmp_path
         assert Frequencies(conn).counts(["n:sheinbaum", "n:nobody"]) == {"n:sheinbaum": 2}
 
 
+def _save_item(store: Store, n: int, paragraphs: list[str], sources: int) -> None:
+    """Item ``n`` of a stream whose texts are rotations of ``paragraphs``, from ``sources`` sources."""
+    text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 7])
+    article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
+               "source": f"s{n % sources}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
+    store.save_article(article, [], [])
+
+
+def _exact_counts(path: Path) -> dict[str, int]:
+    """The number of stored articles each fact is in, counted afresh from story_signatures."""
+    counts: dict[str, int] = {}
+    for row in query(path, "SELECT facts FROM story_signatures"):
+        for fact in json.loads(row["facts"]):
+            counts[fact] = counts.get(fact, 0) + 1
+    return counts
+
+
 def test_fact_counts_are_exact_across_batches_and_reopening(tmp_path):
     path = tmp_path / "tw.db"
     paragraphs = [*WIRE, *TRANSLATION, *DETROIT, *CANADA, *DOUBLING]
-
-    def save(store: Store, n: int) -> None:
-        text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 7])
-        article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
-                   "source": f"s{n % 5}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
-        store.save_article(article, [], [])
-
-    def exact() -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for row in query(path, "SELECT facts FROM story_signatures"):
-            for fact in json.loads(row["facts"]):
-                counts[fact] = counts.get(fact, 0) + 1
-        return counts
-
     store = Store(path)
     for n in range(FLUSH + 6):  # one batch written to story_facts, six pending
-        save(store, n)
+        _save_item(store, n, paragraphs, 5)
     store.close()
     assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == FLUSH
     store = Store(path)  # the pending six are read back from story_signatures
-    save(store, FLUSH + 6)
+    _save_item(store, FLUSH + 6, paragraphs, 5)
     store.close()
     with closing(sqlite3.connect(path)) as conn:
-        facts = exact()
+        facts = _exact_counts(path)
         assert Frequencies(conn).counts(facts) == facts
 
 
@@ -547,31 +550,17 @@ def test_fact_counts_follow_a_second_writer(tmp_path):
     # memory between its saves) take in the other's articles and batches, never twice.
     path = tmp_path / "tw.db"
     paragraphs = [*WIRE, *TRANSLATION, *DETROIT]
-
-    def save(store: Store, n: int) -> None:
-        text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 5])
-        article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
-                   "source": f"s{n % 3}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
-        store.save_article(article, [], [])
-
-    def exact() -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for row in query(path, "SELECT facts FROM story_signatures"):
-            for fact in json.loads(row["facts"]):
-                counts[fact] = counts.get(fact, 0) + 1
-        return counts
-
     first, second = Store(path), Store(path)
     try:
-        save(first, 0)
-        counts = Grouper(first.db.conn, frequencies=first._frequencies).frequencies.counts
-        assert counts(exact()) == exact()  # the first's counts, now in its memory
+        _save_item(first, 0, paragraphs, 3)
+        counts = first._frequencies.counts
+        assert counts(_exact_counts(path)) == _exact_counts(path)  # now in the first's memory
         for n in range(1, FLUSH + 6):  # a batch of the second's written to story_facts, with the first's
-            save(second, n)
+            _save_item(second, n, paragraphs, 3)
         assert query(path, "SELECT n FROM story_facts WHERE fact = ''")[0]["n"] == FLUSH + 1
-        assert counts(exact()) == exact()
-        save(first, FLUSH + 6)
-        assert counts(exact()) == exact()
+        assert counts(_exact_counts(path)) == _exact_counts(path)
+        _save_item(first, FLUSH + 6, paragraphs, 3)
+        assert counts(_exact_counts(path)) == _exact_counts(path)
     finally:
         first.close()
         second.close()
