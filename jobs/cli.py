@@ -69,8 +69,9 @@ def cli(ctx: click.Context, config_path: str, database: str | None) -> None:
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate the config file: every error in it, in file order, each with its place; else a
-    one-line summary (and a warning when it has no sources or no rules: run would refuse it)."""
+    """Validate the config file: the first error of each section, source, rule and hook, in file
+    order, each with its place; else a one-line summary (and a warning when it has no sources or
+    no rules: run would refuse it)."""
     from crawler.config import warnings
 
     config = _config(ctx)
