@@ -163,6 +163,11 @@ class StoriesConfig:
 
     window: float | None = 3 * 86400.0
 
+    @property
+    def grouping(self) -> bool:
+        """False with ``stories: false``: every article is its own story."""
+        return self.window is not None
+
 
 def _stories(value: Any) -> StoriesConfig:
     if value is False:

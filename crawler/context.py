@@ -34,7 +34,7 @@ class CrawlContext:
 
     def __post_init__(self) -> None:
         self.admission = Admission(self.store, self.sources, self.states)
-        self.analyser = Analyser(rule_nodes(self.rules))
+        self.analyser = Analyser(rule_nodes(self.rules), signatures=self.stories.grouping)
         self._by_lang = {rule.name: rule for rule in self.rules if rule.langs is not None}
 
     def applicable(self, matches: tuple[Match, ...], lang: str | None) -> tuple[Match, ...]:

@@ -245,12 +245,16 @@ class Analyser:
 
     ``detect_langs=False`` leaves the language detector out (``with_detected_lang`` adds it
     later): the analysis workers do so, and the crawler process holds the one copy of its
-    model instead of every worker.
+    model instead of every worker. ``signatures=False`` leaves the story signature out
+    (``stories: false``: nothing groups the articles).
     """
 
-    def __init__(self, rules: Sequence[tuple[str, Node]], detect_langs: bool = True) -> None:
+    def __init__(
+        self, rules: Sequence[tuple[str, Node]], detect_langs: bool = True, signatures: bool = True
+    ) -> None:
         self.matcher = Matcher(rules)
         self.detect_langs = detect_langs
+        self.signatures = signatures
 
     @staticmethod
     def with_detected_lang(analysis: Analysis, entry: Entry) -> Analysis:
@@ -286,7 +290,9 @@ class Analyser:
             keywords=entry.keywords,
             matches=matches,
             page_lang=page_lang,
-            signature=signature(title, entry.summary, text, [(m.rule, m.terms) for m in matches]),
+            signature=signature(title, entry.summary, text, [(m.rule, m.terms) for m in matches])
+            if self.signatures
+            else None,
         )
         return self.with_detected_lang(analysis, entry) if self.detect_langs else analysis
 
@@ -294,13 +300,13 @@ class Analyser:
 _WORKER: Analyser | None = None
 
 
-def start_worker(rules: Sequence[tuple[str, Node]]) -> None:
-    """Process-pool initializer: compile the rules once per worker."""
+def start_worker(rules: Sequence[tuple[str, Node]], signatures: bool = True) -> None:
+    """Process-pool initializer: compile the rules once per worker (``signatures``: see Analyser)."""
     from crawler.lifeline import die_with_parent
 
     die_with_parent()
     global _WORKER
-    _WORKER = Analyser(rules, detect_langs=False)
+    _WORKER = Analyser(rules, detect_langs=False, signatures=signatures)
     import trafilatura  # noqa: F401  (import once, not on the first page)
 
     gc.collect()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from crawler.config import Config, rule_nodes
 from crawler.extract import Analysis, Page, analyse_in_worker, start_worker
 from crawler.rules import Node
 from crawler.sources import Entry
@@ -21,12 +22,19 @@ class AnalysisPool:
     """A process pool started on the first page (a crawl with nothing new starts none).
 
     One pool can serve many crawls: the daemon keeps it for as long as the rules stay the same.
+    ``signatures``: whether the workers compute story signatures (grouping is on).
     """
 
-    def __init__(self, rules: Sequence[tuple[str, Node]], workers: int) -> None:
+    def __init__(self, rules: Sequence[tuple[str, Node]], workers: int, signatures: bool = True) -> None:
         self.rules = list(rules)
         self.workers = workers
+        self.signatures = signatures
         self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def for_config(cls, config: Config) -> AnalysisPool:
+        """The pool a config asks for: its rules, its ``fetch.workers``, signatures if it groups stories."""
+        return cls(rule_nodes(config.rules), config.fetch.workers, config.stories.grouping)
 
     def _start(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -40,7 +48,7 @@ class AnalysisPool:
                 max_workers=self.workers,
                 mp_context=context,
                 initializer=start_worker,
-                initargs=(self.rules,),
+                initargs=(self.rules, self.signatures),
             )
         return self._pool
 

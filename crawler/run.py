@@ -6,7 +6,7 @@ import gc
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from crawler.config import Config, Source, rule_nodes
+from crawler.config import Config, Source
 from crawler.context import CrawlContext
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
@@ -77,7 +77,7 @@ def crawl(
         return processes[0]
 
     store = Store(config.database)
-    pool = AnalysisPool(rule_nodes(config.rules), config.fetch.workers)
+    pool = AnalysisPool.for_config(config)
     try:
         report, running = launch_crawl(
             process, store, pool, config, sources, forced=bool(names), on_change=on_change

@@ -488,7 +488,7 @@ class Store:
         # re-reads the table's schema on every call.
         now = utcnow()
         values = [article.get(c) for c in _ARTICLE_COLUMNS[:-1]] + [now]
-        if sig is None:
+        if sig is None and window is not None:
             sig = signature(article.get("title"), article.get("summary"), article.get("text"),
                             [(m.rule, m.terms) for m in matches])  # fmt: skip
         owed = [a if isinstance(a, Owed) else Owed(*a) for a in alerts]

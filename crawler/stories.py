@@ -551,11 +551,13 @@ class Grouper:
         )
         return self.record(article_id, article, sig, decision, now)
 
-    def decide(self, article: dict[str, Any], sig: Signature, now: str) -> Decision:
+    def decide(self, article: dict[str, Any], sig: Signature | None, now: str) -> Decision:
         """Decide the story of an article about to be stored: join a story (its counts updated) or
-        start one (its row created; ``record`` names its first article)."""
+        start one (its row created; ``record`` names its first article). ``sig`` may be None
+        only with grouping off."""
         if self.window is None:
             return Decision(self._new_story(article, now, "grouping off", "stories: false in config"))
+        assert sig is not None, "grouping needs the article's signature"
         at = article.get("published_at") or now
         dates = _shift(at, -self.window), _shift(at, self.window)  # when a copy may be published
         boilerplate = self._repeated(sig, article["source"], dates)
@@ -798,7 +800,7 @@ class Grouper:
         self.conn.execute("DELETE FROM story_paragraphs WHERE seen_at < ?", [cutoff])
 
     def record(
-        self, article_id: int, article: dict[str, Any], sig: Signature, decision: Decision, now: str
+        self, article_id: int, article: dict[str, Any], sig: Signature | None, decision: Decision, now: str
     ) -> Link:
         """Write the decision on the stored ``article_id`` (whose ``story_id`` is the decision's),
         its signature, the keys by which later copies find it, and the blocks its source printed."""
@@ -814,6 +816,7 @@ class Grouper:
         )
         if self.window is None:
             return link
+        assert sig is not None, "grouping needs the article's signature"
         conn.execute(
             "INSERT INTO story_signatures (article_id, facts, samples, contexts, title_key, outlet, has_text)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from crawler.config import Config, Source, load_config, rule_nodes
+from crawler.config import Config, Source, load_config
 from crawler.dates import from_iso
 from crawler.errors import ConfigError
 from crawler.store import Store
@@ -86,7 +86,7 @@ class Daemon:
         from crawler.settings import scrapy_settings
 
         self.store = Store(self.config.database)
-        self.pool = AnalysisPool(rule_nodes(self.config.rules), self.config.fetch.workers)
+        self.pool = AnalysisPool.for_config(self.config)
         egress = EgressPolicy.for_sources(self.config.sources, self.config.fetch)
         self.runner = AsyncCrawlerRunner(scrapy_settings(self.config.fetch, egress, "WARNING"))
         # A runner installs no resolver of its own (a CrawlerProcess would): the guard is ours to set.
@@ -153,13 +153,14 @@ class Daemon:
         if config.database != self.config.database:
             logger.error("reload refused: database cannot change while running", extra={"event": "reload"})
             return
-        if config.rules != self.config.rules or config.fetch != self.config.fetch:
+        if (config.rules, config.fetch, config.stories.grouping) != (
+            self.config.rules,
+            self.config.fetch,
+            self.config.stories.grouping,
+        ):
             from crawler.pool import AnalysisPool
 
-            old, self.pool = (
-                self.pool,
-                AnalysisPool(rule_nodes(config.rules), config.fetch.workers),
-            )
+            old, self.pool = self.pool, AnalysisPool.for_config(config)
             self.loop.run_in_executor(None, old.close)
         self.config = config
         from crawler.egress import EgressPolicy

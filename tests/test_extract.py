@@ -162,3 +162,11 @@ def test_readability_is_asked_where_trafilatura_reads_too_little():
     text = read_page(Page(item["url"], body)).text
     assert len(alone) < 0.5 * len(item["articleBody"]) < 0.5 * len(text)
     assert word_f1(text, item["articleBody"]) > word_f1(alone, item["articleBody"]) + 0.2
+
+
+def test_no_story_signature_is_computed_when_grouping_is_off():
+    html = article_html("Tariffs on steel", ["Sheinbaum spoke with Trump about the USMCA review on Monday."])
+    entry = Entry("s", "https://news.test/story?id=1", title="Tariffs on steel")
+    grouping, off = Analyser([]), Analyser([], signatures=False)
+    assert grouping.analyse(entry, page(html)).signature.blocks[0].digest
+    assert off.analyse(entry, page(html)).signature is None
