@@ -9,6 +9,9 @@ warm re-poll's time and requests, and peak RSS. Targets (2-core machine):
 - warm re-poll under 3% of the cold wall time, with no article page fetched;
 - peak RSS (crawler and its workers together) under 400 MB.
 
+It also crawls the site cold with ``stories: false`` (grouping off), in turn with grouping on,
+twice: what story grouping adds to the crawl's CPU (target: within 10% of the crawl without).
+
 Usage: python bench/throughput.py [--articles 2000] [--feeds 20]
 """
 
@@ -232,28 +235,35 @@ def main() -> None:
         f"(mean {sum(sizes) / len(sizes) / 1024:.0f} KB), {cores} cores"
     )
     with tempfile.TemporaryDirectory() as folder, SiteServer(resources) as site:
-        config = Path(folder) / "config.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "database": "bench.db",
-                    "fetch": {"concurrency": 16, "per_host": 16, "retries": 0, "delay": 0},
-                    "sources": [
-                        {"name": f"feed-{f}", "feed": f"{site.url}/feed-{f}.xml"} for f in range(args.feeds)
-                    ],
-                    "rules": yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["rules"],
-                }
-            ),
-            encoding="utf-8",
-        )
+
+        def config_file(name: str, **more: object) -> Path:
+            path = Path(folder) / f"{name}.yaml"
+            settings = {
+                "database": f"{name}.db",
+                "fetch": {"concurrency": 16, "per_host": 16, "retries": 0, "delay": 0},
+                "sources": [
+                    {"name": f"feed-{f}", "feed": f"{site.url}/feed-{f}.xml"} for f in range(args.feeds)
+                ],
+                "rules": yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["rules"],
+            }
+            path.write_text(yaml.safe_dump(settings | more), encoding="utf-8")
+            return path
+
+        config = config_file("bench")
         cold = run_crawl(config)
         cold_requests = sum(site.requests.values())
+        # Grouping off and on in turn, each crawl cold into a store of its own: the machine's drift
+        # falls on both alike.
+        pairs = []
+        for n in range(2):
+            off = run_crawl(config_file(f"off-{n}", stories=False))
+            on = cold if n == 0 else run_crawl(config_file(f"on-{n}"))
+            pairs.append((on["cpu"], off["cpu"]))
+        crawled = sum(site.requests.values())
         warm = median_run(config)
-        nothing = Path(folder) / "empty.yaml"
-        nothing.write_text(yaml.safe_dump({"database": "empty.db", "sources": []}), encoding="utf-8")
-        empty = median_run(nothing)
-        warm_requests = (sum(site.requests.values()) - cold_requests) // 3
-        warm_articles = sum(n for path, n in site.requests.items() if path.endswith(".html")) - len(pages)
+        warm_requests = (sum(site.requests.values()) - crawled) // 3
+        warm_articles = sum(n for path, n in site.requests.items() if path.endswith(".html")) - 4 * len(pages)
+        empty = median_run(config_file("empty", sources=[]))
         stored = (
             sqlite3.connect(Path(folder) / "bench.db").execute("SELECT count(*) FROM articles").fetchone()[0]
         )
@@ -277,6 +287,11 @@ def main() -> None:
         f"(mean of {1000 * bare_before / n:.1f} before and {1000 * bare_after / n:.1f} after the crawls)"
     )
     print(f"CPU per article vs bare extraction: {cpu_ratio:.2f}x (target <= 1.5x)")
+    print(
+        "story grouping, CPU ms/article of cold crawls with grouping on and off, in turn: "
+        + ", ".join(f"{1000 * on / n:.1f} vs {1000 * off / n:.1f} ({on / off:.2f}x)" for on, off in pairs)
+        + " (target <= 1.10x)"
+    )
     print(
         f"  for reference, tradewatch's page analysis alone in this process: {1000 * ours / n:.1f} "
         f"CPU ms/article ({ours / bare:.2f}x bare extraction); "
