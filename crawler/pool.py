@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 class AnalysisPool:
     """A process pool started on the first page (a crawl with nothing new starts none).
 
-    One pool can serve many crawls: the daemon keeps it for as long as the rules stay the same.
+    One pool can serve many crawls: the daemon keeps it for as long as the rules, the fetch
+    settings and story grouping (on or off) stay the same.
     ``signatures``: whether the workers compute story signatures (grouping is on).
     """
 
