@@ -234,6 +234,7 @@ def main() -> None:
         f"pages {min(sizes) // 1024}-{max(sizes) // 1024} KB "
         f"(mean {sum(sizes) / len(sizes) / 1024:.0f} KB), {cores} cores"
     )
+    rules = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["rules"]
     with tempfile.TemporaryDirectory() as folder, SiteServer(resources) as site:
 
         def config_file(name: str, **more: object) -> Path:
@@ -244,7 +245,7 @@ def main() -> None:
                 "sources": [
                     {"name": f"feed-{f}", "feed": f"{site.url}/feed-{f}.xml"} for f in range(args.feeds)
                 ],
-                "rules": yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["rules"],
+                "rules": rules,
             }
             path.write_text(yaml.safe_dump(settings | more), encoding="utf-8")
             return path

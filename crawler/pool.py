@@ -32,6 +32,11 @@ class AnalysisPool:
         self.signatures = signatures
         self._pool: ProcessPoolExecutor | None = None
 
+    @staticmethod
+    def settings(config: Config) -> tuple[object, ...]:
+        """What of a config the pool depends on: a reload that changes it needs new workers."""
+        return config.rules, config.fetch, config.stories.grouping
+
     @classmethod
     def for_config(cls, config: Config) -> AnalysisPool:
         """The pool a config asks for: its rules, its ``fetch.workers``, signatures if it groups stories."""

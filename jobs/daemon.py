@@ -153,13 +153,9 @@ class Daemon:
         if config.database != self.config.database:
             logger.error("reload refused: database cannot change while running", extra={"event": "reload"})
             return
-        if (config.rules, config.fetch, config.stories.grouping) != (
-            self.config.rules,
-            self.config.fetch,
-            self.config.stories.grouping,
-        ):
-            from crawler.pool import AnalysisPool
+        from crawler.pool import AnalysisPool
 
+        if AnalysisPool.settings(config) != AnalysisPool.settings(self.config):
             old, self.pool = self.pool, AnalysisPool.for_config(config)
             self.loop.run_in_executor(None, old.close)
         self.config = config
