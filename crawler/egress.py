@@ -8,11 +8,12 @@ host is one the operator named: a source's host, a ``fetch.allow_hosts`` entry, 
 address with ``fetch.allow_private: true``.
 
 Two Scrapy layers hold the rule, as its docs suggest: ``GuardedResolver`` (the
-``TWISTED_DNS_RESOLVER``) checks the address each name resolves to, every time, so that the
-address connected to is the address checked (neither a DNS answer nor a redirect can smuggle a
-private address in); ``EgressMiddleware`` refuses IP-literal URLs before any connection, on
-every request and every redirect hop, and turns the resolver's refusals into ``RefusedRequest``
-with a message people can read.
+``TWISTED_DNS_RESOLVER``, Scrapy's caching IPv4 and IPv6 resolver) checks every address each
+name resolves to, every time, and passes on only the allowed ones, so that the address connected
+to is an address checked (neither a DNS answer nor a redirect can smuggle a private address in);
+``EgressMiddleware`` refuses IP-literal URLs (``127.0.0.2``, ``[::1]``, ``[::ffff:10.0.0.1]``)
+before any connection, on every request and every redirect hop, and turns the resolver's
+refusals into ``RefusedRequest`` with a message people can read.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
-from scrapy.resolver import CachingThreadedResolver
+from scrapy.resolver import CachingHostnameResolver
 from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IHostnameResolver, IResolutionReceiver
+from zope.interface import implementer, provider
 
 from crawler.errors import FetchError
+from crawler.urls import url_host
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -59,11 +62,6 @@ def ip_literal(host: str) -> Address | None:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return None
-
-
-def url_host(url: str) -> str:
-    """The lower-case host of a URL (no port, no brackets)."""
-    return (urlsplit(url).hostname or "").lower().rstrip(".")
 
 
 class RefusedRequest(FetchError, IgnoreRequest):
@@ -109,15 +107,19 @@ class EgressPolicy:
         return f"refused: {host} resolves to {ip}, a private address not named in config"
 
 
-class GuardedResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver that refuses names resolving to addresses the policy forbids.
+@implementer(IHostnameResolver)
+class GuardedResolver(CachingHostnameResolver):
+    """Scrapy's caching IPv4 and IPv6 resolver, passing on only the addresses the policy allows.
 
-    Every answer is checked, cached or not. Refusals are kept by name for ``EgressMiddleware``,
-    since Twisted reports a failed lookup as a bare "no results".
+    Every answer is checked, cached or not. A name all of whose addresses are refused resolves
+    to none; its refusal is kept by name for ``EgressMiddleware``, since Twisted reports that as
+    a bare "no results".
     """
 
-    def __init__(self, reactor: Any, cache_size: int, timeout: float, policy: EgressPolicy) -> None:
-        super().__init__(reactor, cache_size, timeout)
+    def __init__(self, reactor: Any, cache_size: int, policy: EgressPolicy) -> None:
+        super().__init__(reactor, cache_size)
+        if isinstance(self.original_resolver, GuardedResolver):  # installed again (a daemon's reload)
+            self.original_resolver = self.original_resolver.original_resolver
         self.policy = policy
         self.refusals: dict[str, str] = {}
 
@@ -126,26 +128,54 @@ class GuardedResolver(CachingThreadedResolver):
         """From a crawler's settings, or a runner's: the daemon builds it from its own runner."""
         settings = crawler.settings
         cache_size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        policy = settings.get("TRADEWATCH_EGRESS") or EgressPolicy()
-        return cls(reactor, cache_size, settings.getfloat("DNS_TIMEOUT"), policy)
+        return cls(reactor, cache_size, settings.get("TRADEWATCH_EGRESS") or EgressPolicy())
 
-    def getHostByName(self, name: str, timeout: Any = ()) -> Any:  # noqa: N802 (Twisted's name)
-        return super().getHostByName(name, timeout).addCallback(self._check, name)
+    def resolveHostName(  # noqa: N802 (Twisted's name)
+        self,
+        resolutionReceiver: Any,  # noqa: N803
+        hostName: str,  # noqa: N803
+        portNumber: int = 0,  # noqa: N803
+        addressTypes: Any = None,  # noqa: N803
+        transportSemantics: str = "TCP",  # noqa: N803
+    ) -> Any:
+        guarded = _GuardedReceiver(self, resolutionReceiver, hostName)
+        return super().resolveHostName(guarded, hostName, portNumber, addressTypes, transportSemantics)
 
-    def _check(self, address: str, name: str) -> str:
-        refusal = self.policy.refusal(name, address)
-        if refusal is not None:
-            self.refusals[name.lower()] = refusal
-            raise DNSLookupError(refusal)
-        self.refusals.pop(name.lower(), None)  # allowed now (a reload may name it)
-        return address
+
+@provider(IResolutionReceiver)
+class _GuardedReceiver:
+    """Passes a resolution on to ``receiver`` without the addresses the policy refuses."""
+
+    def __init__(self, resolver: GuardedResolver, receiver: Any, name: str) -> None:
+        self.resolver, self.receiver, self.name = resolver, receiver, name
+        self.allowed = 0
+        self.refusal: str | None = None
+
+    def resolutionBegan(self, resolution: Any) -> None:  # noqa: N802 (Twisted's names)
+        self.receiver.resolutionBegan(resolution)
+
+    def addressResolved(self, address: Any) -> None:  # noqa: N802
+        refusal = self.resolver.policy.refusal(self.name, address.host)
+        if refusal is None:
+            self.allowed += 1
+            self.receiver.addressResolved(address)
+        else:
+            self.refusal = self.refusal or refusal
+
+    def resolutionComplete(self) -> None:  # noqa: N802
+        name = self.name.lower().rstrip(".")
+        if self.allowed or self.refusal is None:
+            self.resolver.refusals.pop(name, None)  # allowed now (a reload may name it)
+        else:
+            self.resolver.refusals[name] = self.refusal
+        self.receiver.resolutionComplete()
 
 
 def installed_resolver() -> GuardedResolver:
     """The reactor's GuardedResolver; RuntimeError when another resolver is installed (fail closed)."""
     from twisted.internet import reactor
 
-    resolver = getattr(reactor, "resolver", None)
+    resolver = getattr(reactor, "nameResolver", None)
     if not isinstance(resolver, GuardedResolver):
         raise RuntimeError("tradewatch's GuardedResolver is not the reactor's resolver: refusing to crawl")
     return resolver

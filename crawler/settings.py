@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.config import ROBOTS_AGENT, FetchConfig
 from crawler.egress import EgressPolicy
+from crawler.urls import MAX_URL_LENGTH
 
 if TYPE_CHECKING:
     from scrapy.crawler import AsyncCrawlerProcess
@@ -29,7 +30,6 @@ def scrapy_settings(fetch: FetchConfig, egress: EgressPolicy, log_level: str = "
         "AUTOTHROTTLE_MAX_DELAY": 60.0,
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(fetch.per_host),
         "DOWNLOAD_TIMEOUT": fetch.timeout,
-        "DNS_TIMEOUT": min(fetch.timeout, 60),
         # Every name is checked against the egress policy as it resolves (crawler/egress.py).
         "TWISTED_DNS_RESOLVER": "crawler.egress.GuardedResolver",
         "TRADEWATCH_EGRESS": egress,
@@ -41,6 +41,8 @@ def scrapy_settings(fetch: FetchConfig, egress: EgressPolicy, log_level: str = "
         "RETRY_HTTP_CODES": [500, 502, 504, 522, 524, 408],
         "TRADEWATCH_MAX_RETRY_WAIT": fetch.max_retry_wait,
         "REDIRECT_MAX_TIMES": 10,
+        # A longer link is set aside by crawler.urls with its reason, not dropped by Scrapy unseen.
+        "URLLENGTH_LIMIT": MAX_URL_LENGTH,
         "COOKIES_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_FORMAT": "%(levelname)s %(name)s: %(message)s",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import socket
 import threading
 import time
 from collections import Counter
@@ -42,8 +43,13 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class SiteServer:
-    """Serves ``resources`` (path with query -> Resource) on 127.0.0.1 in a background thread.
+    """Serves ``resources`` (path with query -> Resource) on 127.0.0.1 (or ``host``, ``::1`` too) in a
+    background thread.
 
     ``sequences`` (path -> Resources) answer a path's first requests in turn, then ``resources``
     take over. The server counts requests in flight (``max_in_flight``: the most at once) and keeps
@@ -78,14 +84,15 @@ class SiteServer:
         # A listen backlog of 128, not socketserver's 5: a crawl opens many connections at once, and
         # SYNs dropped past a full backlog are retried only a second later (a stall of the server's
         # making, not the crawler's).
-        self.httpd = _Server((host, port), Handler)
+        self.httpd = (_Server6 if ":" in host else _Server)((host, port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     def start(self) -> SiteServer:
         """Start serving in a daemon thread."""
