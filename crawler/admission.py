@@ -19,6 +19,7 @@ from crawler.dates import iso
 from crawler.extract import Analysis
 from crawler.sources import Entry
 from crawler.store import SourceState, Store
+from crawler.urls import MAX_URL_LENGTH, normalize_url, url_problem
 
 
 class Outcome(StrEnum):
@@ -30,6 +31,7 @@ class Outcome(StrEnum):
     ARCHIVED = "archived"  # listed undated at a sitemap's first crawl: its archive, not news
     IN_FLIGHT = "in flight"  # another entry of this crawl is fetching the same article
     NO_LINK = "no link"  # nothing to fetch
+    BAD_LINK = "bad link"  # a link that cannot be fetched (javascript:, a port out of range...)
 
 
 class SkipReason(StrEnum):
@@ -37,14 +39,16 @@ class SkipReason(StrEnum):
 
     TOO_OLD = "older than max_age"
     ARCHIVED = "undated, listed at the first crawl"
+    BAD_LINK = "bad link"  # stored as "bad link: <why>", keyed by the link as the listing wrote it
 
 
 @dataclass(frozen=True)
 class Verdict:
-    """An admission's answer: the outcome, and for a known article its id."""
+    """An admission's answer: the outcome, for a known article its id, for a bad link why."""
 
     outcome: Outcome
     article_id: int | None = None
+    reason: str | None = None
 
     @property
     def admitted(self) -> bool:
@@ -97,6 +101,8 @@ class Admission:
         """Whether a listed entry is fetched: NEW claims it for this crawl (``release`` it when done)."""
         if not entry.url:
             return Verdict(Outcome.NO_LINK)
+        if (problem := url_problem(entry.link or "")) is not None:
+            return Verdict(Outcome.BAD_LINK, reason=problem)
         cutoff = self.cutoffs[entry.source]
         if cutoff and entry.listed_date and entry.listed_date < cutoff:
             return Verdict(Outcome.TOO_OLD)  # judged by the listing's date: nothing written
@@ -104,13 +110,14 @@ class Admission:
         known = self.store.remember(keys)
         if known is not None:
             return Verdict(Outcome.KNOWN, known)
-        skipped = self.store.skipped(keys)
+        # A bad link's mark names a link, not an entry: a good link under the same feed id is news.
+        skipped = {r for r in self.store.skipped(keys) if not r.startswith(SkipReason.BAD_LINK)}
         # An archive mark holds undated listings only: the same URL with a recent date (a news
         # sitemap beside the plain one) is news.
-        if skipped == SkipReason.ARCHIVED and entry.listed_date is None:
-            return Verdict(Outcome.ARCHIVED)
-        if skipped is not None and skipped != SkipReason.ARCHIVED:
+        if skipped - {SkipReason.ARCHIVED}:
             return Verdict(Outcome.TOO_OLD)
+        if skipped and entry.listed_date is None:
+            return Verdict(Outcome.ARCHIVED)
         if not self._claim(entry.url, keys):
             return Verdict(Outcome.IN_FLIGHT)
         return NEW
@@ -133,6 +140,15 @@ class Admission:
             self.store.skip(keys, entry.source, analysis.published_at, SkipReason.TOO_OLD)
             return Verdict(Outcome.TOO_OLD), keys
         return NEW, keys
+
+    def set_aside(self, source: str, link: str, reason: str, published_at: str | None = None) -> bool:
+        """Record a link that cannot be fetched, or an item that cannot be read, in ``skipped``.
+
+        Keyed by the link as the listing wrote it (cleaned of whitespace), never by a feed id: a
+        feed that mends the link later lists a good entry. True when it was not recorded before.
+        """
+        key = normalize_url(link)[:MAX_URL_LENGTH]
+        return self.store.skip([key], source, published_at, f"{SkipReason.BAD_LINK}: {reason}") > 0
 
     def _claim(self, url: str, keys: Iterable[str]) -> bool:
         keys = list(keys)

@@ -17,7 +17,7 @@ import yaml
 
 from crawler.errors import ConfigError, ConfigErrors, QueryError
 from crawler.rules import Node, parse_query, terms_query
-from crawler.urls import is_http_url
+from crawler.urls import url_problem
 
 HOOK_OPTIONS = frozenset(
     {"name", "rules", "timeout", "digest", "retry", "updates"}
@@ -313,9 +313,12 @@ def _interval(value: Any) -> float:
 
 
 def http_url_value(value: Any) -> str:
-    if not isinstance(value, str) or not is_http_url(value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
+    """An http(s) URL that can be fetched; ValueError saying why not (a port out of range, say)."""
+    problem = url_problem(value) if isinstance(value, str) else "not an http(s) link"
+    if problem is None:
+        return value
+    detail = "" if problem.startswith("not an") else f": {problem}"
+    raise ValueError(f"{value!r} is not an http(s) URL{detail}")
 
 
 _LABEL = r"[a-z0-9_]([a-z0-9_-]*[a-z0-9])?"
@@ -371,9 +374,10 @@ def _parse_source(index: int, data: Any, defaults: Mapping[str, Any]) -> Source:
     if len(kinds) != 1:
         raise ConfigError(f"{where}give exactly one of feed:, sitemap: or page: with its URL")
     kind = kinds[0]
-    url = data[kind]
-    if not isinstance(url, str) or not is_http_url(url):
-        raise ConfigError(f"{where}{kind}: {url!r} is not an http(s) URL")
+    try:
+        url = http_url_value(data[kind])
+    except ValueError as error:
+        raise ConfigError(f"{where}{kind}: {error}") from None
     links = data.get("links")
     if kind == "page" and not links:
         raise ConfigError(f"{where}links: required for a page source")

@@ -5,6 +5,7 @@
     │   ├── ConfigErrors every error of the file, in file order
     │   └── QueryError   a rule query does not parse
     ├── FetchError       a source could not be fetched or parsed
+    │   └── InvalidURL   a link is not an http(s) URL that can be fetched (a listed entry's, a source's)
     ├── StoreError       the SQLite store cannot be opened or written
     └── HookError        an alert hook failed
 
@@ -41,6 +42,10 @@ class QueryError(ConfigError):
 
 class FetchError(TradewatchError):
     """A source could not be fetched or its body could not be parsed."""
+
+
+class InvalidURL(FetchError, ValueError):
+    """A link is not an absolute http(s) URL that can be fetched; the message says why."""
 
 
 class StoreError(TradewatchError):

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from crawler import dates
 from crawler.langs import article_lang, short_lang
@@ -22,7 +22,7 @@ from crawler.rules import Match, Matcher, Node
 from crawler.sources import Entry
 from crawler.stories import Signature, signature
 from crawler.text import collapse, content_hash, decode_html
-from crawler.urls import is_http_url, normalize_url
+from crawler.urls import is_http_url, normalize_url, resolve
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ def _canonical(found: dict[str, str], url: str) -> str:
     """The page's rel=canonical or og:url, unless it is absent, bogus or the site's home."""
     candidate = found.get("canonical") or found.get("og:url")
     if candidate:
-        candidate = urljoin(url, candidate)
+        candidate = resolve(url, candidate)
         if is_http_url(candidate) and (
             urlsplit(candidate).path.strip("/") or not urlsplit(url).path.strip("/")
         ):

@@ -27,6 +27,7 @@ class SourceCounts:
     old: int = 0  # older than the source's max_age, or a sitemap's archive: not kept
     deferred: int = 0  # the site said "later" (429/503): left for the next run
     refused: int = 0  # links to private addresses not named in config (crawler.egress): not fetched
+    bad: int = 0  # links that cannot be fetched, items that cannot be read: set aside in ``skipped``
 
 
 @dataclass

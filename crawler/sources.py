@@ -4,26 +4,32 @@ Kinds are registered by their config key in ``KINDS``, all read through one sign
 ``read(listing, source, max_size) -> Listed``: the spider does the downloading and dispatches
 through ``KINDS``. Each kind's ``parse`` takes just what that kind needs, for direct callers
 (``discover``, tests).
+
+One item never costs the others: an item that cannot be read (a JSON Feed item of the wrong
+shape, say) is set aside in ``Listed.bad`` with the reason, and a link of any form is kept as
+the listing wrote it (resolved against the listing's URL where it can be), for the admission to
+judge (``crawler.admission``). Only a body that is no listing at all raises ``FetchError``.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 from parsel import Selector
 
 from crawler.config import Source
 from crawler.dates import iso_from_struct, parse_date
-from crawler.errors import FetchError
+from crawler.errors import FetchError, InvalidURL
 from crawler.langs import short_lang
 from crawler.text import collapse, decode_html, html_to_text
-from crawler.urls import is_http_url, normalize_url
+from crawler.urls import is_http_url, normalize_url, resolve, url_problem
 
 JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 
@@ -81,12 +87,63 @@ class Listing:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Unread:
+    """A listed item that cannot be followed: its link (or its place in the listing) and why."""
+
+    link: str
+    reason: str
+
+
 @dataclass
 class Listed:
-    """What a listing holds: entries, or (an index, a robots.txt) sitemaps to read with their lastmod."""
+    """What a listing holds: entries, or (an index, a robots.txt) sitemaps to read with their lastmod,
+    and the items it lists that cannot be read."""
 
     entries: list[Entry] = field(default_factory=list)
     sitemaps: list[tuple[str, str | None]] = field(default_factory=list)
+    bad: list[Unread] = field(default_factory=list)
+
+    def sitemap(self, link: str, lastmod: str | None) -> None:
+        """Add a child sitemap, or set it aside when its URL cannot be fetched."""
+        problem = url_problem(link)
+        if problem is None:
+            self.sitemaps.append((link, lastmod))
+        else:
+            self.bad.append(Unread(link, f"sitemap link: {problem}"))
+
+
+def _read_items(items: Iterable[Any], read: Callable[[Any], Entry], url: str) -> Listed:
+    """Entries of ``items`` listed at ``url``, each read alone: one that raises is set aside with the
+    reason, and so is one that links to the listing itself (no listing lists itself as news)."""
+    listed = Listed()
+    for number, item in enumerate(items, 1):
+        try:
+            entry = read(item)
+        except InvalidURL as error:
+            listed.bad.append(Unread(_item_name(item, number), str(error)))
+        except Exception as error:  # any shape a third party writes: recorded, the rest go on
+            listed.bad.append(Unread(_item_name(item, number), f"cannot read item: {error!r}"[:300]))
+        else:
+            if entry.link and _is_itself(entry.link, url):
+                listed.bad.append(Unread(entry.link, "links to the listing itself"))
+            else:
+                listed.entries.append(entry)
+    return listed
+
+
+def _is_itself(link: str, url: str) -> bool:
+    return normalize_url(link) == normalize_url(url)
+
+
+def _item_name(item: Any, number: int) -> str:
+    """How people can find an unreadable item: its link or id as written, else its place."""
+    if isinstance(item, Mapping):
+        for key in ("link", "url", "id"):
+            value = item.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:500]
+    return f"item {number}"
 
 
 class FeedSource:
@@ -95,15 +152,15 @@ class FeedSource:
     @staticmethod
     def read(listing: Listing, source: Source, max_size: int = 0) -> Listed:
         """The entries of a downloaded feed (``KINDS``' one signature)."""
-        return Listed(FeedSource.parse(source.name, listing.body, listing.headers, listing.url))
+        return FeedSource.parse(source.name, listing.body, listing.headers, listing.url)
 
     @staticmethod
-    def parse(name: str, body: bytes, headers: Mapping[str, str], url: str) -> list[Entry]:
+    def parse(name: str, body: bytes, headers: Mapping[str, str], url: str) -> Listed:
         """Entries of a feed body; FetchError when it is not a feed at all."""
         return _parse_feed(name, body, headers, url)
 
 
-def _parse_feed(name: str, body: bytes, headers: Mapping[str, str], url: str) -> list[Entry]:
+def _parse_feed(name: str, body: bytes, headers: Mapping[str, str], url: str) -> Listed:
     if _looks_like_json_feed(body, headers):
         return _parse_json_feed(name, body, url)
     # Always a stream: given bytes or a str, feedparser may read a local file or URL.
@@ -119,29 +176,32 @@ def _parse_feed(name: str, body: bytes, headers: Mapping[str, str], url: str) ->
         problem = parsed.get("bozo_exception") or "unrecognised format"
         raise FetchError(f"not a feed: {problem}")
     feed_lang = short_lang(parsed.feed.get("language"))
-    entries = []
-    for item in parsed.entries:
+
+    def read(item: Any) -> Entry:
         link = item.get("link")
+        if not link and any(not ln.get("href") for ln in item.get("links") or []):
+            # feedparser resolves links itself, and drops one urllib cannot parse (an unclosed
+            # bracket): only its empty place is left.
+            raise InvalidURL("malformed link (feedparser could not read it)")
         # dict.get: feedparser's own get() maps a missing updated_parsed to published_parsed.
         updated = iso_from_struct(dict.get(item, "updated_parsed"))
         published = iso_from_struct(item.get("published_parsed")) or updated
         tags = [t.get("term") for t in item.get("tags") or [] if t.get("term")]
-        entries.append(
-            Entry(
-                source=name,
-                link=urljoin(url, link) if link else None,
-                guid=item.get("id") or None,
-                title=html_to_text(item.get("title", "")),
-                summary=html_to_text(item.get("summary", "")),
-                author=html_to_text(item.get("author", "")) or None,
-                published_at=published,
-                date_from="feed" if published else None,
-                updated_at=updated if updated != published else None,
-                lang=feed_lang,
-                keywords=", ".join(html_to_text(t) for t in tags) or None,
-            )
+        return Entry(
+            source=name,
+            link=resolve(url, link) if link else None,
+            guid=item.get("id") or None,
+            title=html_to_text(item.get("title", "")),
+            summary=html_to_text(item.get("summary", "")),
+            author=html_to_text(item.get("author", "")) or None,
+            published_at=published,
+            date_from="feed" if published else None,
+            updated_at=updated if updated != published else None,
+            lang=feed_lang,
+            keywords=", ".join(html_to_text(t) for t in tags) or None,
         )
-    return entries
+
+    return _read_items(parsed.entries, read, url)
 
 
 def _looks_like_json_feed(body: bytes, headers: Mapping[str, str]) -> bool:
@@ -149,7 +209,7 @@ def _looks_like_json_feed(body: bytes, headers: Mapping[str, str]) -> bool:
     return "json" in content_type or body.lstrip()[:1] == b"{"
 
 
-def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
+def _parse_json_feed(name: str, body: bytes, url: str) -> Listed:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -157,33 +217,33 @@ def _parse_json_feed(name: str, body: bytes, url: str) -> list[Entry]:
     if not isinstance(data, dict) or not str(data.get("version", "")).startswith(JSON_FEED_PREFIX):
         raise FetchError("not a JSON feed: no jsonfeed.org version")
     feed_lang = short_lang(data.get("language"))
-    entries = []
-    for item in data.get("items") or []:
+
+    def read(item: Any) -> Entry:
         if not isinstance(item, dict):
-            continue
+            raise TypeError(f"an item is a JSON object, not {type(item).__name__}")
         link = item.get("url") or item.get("external_url")
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
-        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict)) or None
+        author = ", ".join(str(a.get("name") or "") for a in authors if isinstance(a, dict)) or None
         summary = item.get("summary") or item.get("content_text") or item.get("content_html") or ""
         published = parse_date(item.get("date_published") or item.get("date_modified"))
         updated = parse_date(item.get("date_modified"))
         tags = [str(t) for t in item.get("tags") or [] if isinstance(t, str | int | float)]
-        entries.append(
-            Entry(
-                source=name,
-                link=urljoin(url, link) if isinstance(link, str) else None,
-                guid=str(item["id"]) if item.get("id") is not None else None,
-                title=html_to_text(str(item.get("title") or "")),
-                summary=html_to_text(str(summary)),
-                author=author,
-                published_at=published,
-                date_from="feed" if published else None,
-                updated_at=updated if updated != published else None,
-                lang=short_lang(item.get("language")) or feed_lang,
-                keywords=", ".join(tags) or None,
-            )
+        return Entry(
+            source=name,
+            link=resolve(url, link) if isinstance(link, str) and link else None,
+            guid=str(item["id"]) if item.get("id") is not None else None,
+            title=html_to_text(str(item.get("title") or "")),
+            summary=html_to_text(str(summary)),
+            author=author,
+            published_at=published,
+            date_from="feed" if published else None,
+            updated_at=updated if updated != published else None,
+            lang=short_lang(item.get("language")) or feed_lang,
+            keywords=", ".join(tags) or None,
         )
-    return entries
+
+    items = data.get("items") or []
+    return _read_items(items if isinstance(items, list) else [items], read, url)
 
 
 class PageSource:
@@ -193,29 +253,30 @@ class PageSource:
     def read(listing: Listing, source: Source, max_size: int = 0) -> Listed:
         """The entries of a downloaded listing page (``KINDS``' one signature)."""
         text = decode_html(listing.body, listing.headers.get("content-type"))
-        return Listed(
-            PageSource.parse(
-                source.name, listing.body, listing.headers, listing.url, links=source.links or "a", text=text
-            )
+        return PageSource.parse(
+            source.name, listing.body, listing.headers, listing.url, links=source.links or "a", text=text
         )
 
     @staticmethod
     def parse(
         name: str, body: bytes, headers: Mapping[str, str], url: str, *, links: str, text: str
-    ) -> list[Entry]:
-        """One entry per distinct article link the selector matches (``text``: the decoded body)."""
+    ) -> Listed:
+        """One entry per distinct link the selector matches (``text``: the decoded body).
+
+        Links to the listing itself (``#top``, ``/`` on a home page) are chrome, not articles: they
+        are passed over. Every other link, of any form, is an entry for the admission to judge.
+        """
         selector = Selector(text=text, base_url=url)
         entries: dict[str, Entry] = {}
         for node in selector.css(links):
             anchors = [node] if node.root.tag == "a" else node.css("a[href]")
             for anchor in anchors:
                 href = anchor.attrib.get("href", "").strip()
-                link = urljoin(url, href) if href else ""
-                if not is_http_url(link) or normalize_url(link) in entries:
-                    continue
-                title = collapse(" ".join(anchor.css("::text").getall()))
-                entries[normalize_url(link)] = Entry(source=name, link=link, title=title)
-        return list(entries.values())
+                link = resolve(url, href)
+                if href and not href.startswith("#") and not _is_itself(link, url):
+                    title = collapse(" ".join(anchor.css("::text").getall()))
+                    entries.setdefault(normalize_url(link), Entry(source=name, link=link, title=title))
+        return Listed(list(entries.values()))
 
 
 class SitemapSource:
@@ -247,10 +308,13 @@ def _robots_sitemaps(body: bytes, url: str) -> Listed:
     from protego import Protego
 
     robots = Protego.parse(body.decode("utf-8", "replace"))
-    found = [urljoin(url, s.strip()) for s in robots.sitemaps]
+    found = [resolve(url, s.strip()) for s in robots.sitemaps]
     if not found:
         raise FetchError("robots.txt names no sitemap (no Sitemap: line)")
-    return Listed(sitemaps=[(s, None) for s in dict.fromkeys(found) if is_http_url(s)])
+    listed = Listed()
+    for link in dict.fromkeys(found):
+        listed.sitemap(link, None)
+    return listed
 
 
 def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Listed:
@@ -260,35 +324,30 @@ def _parse_sitemap_xml(name: str, body: bytes, url: str) -> Listed:
     root = selector.xpath("/*")
     tag = root[0].root.tag if root else ""
     if tag == "sitemapindex":
-        children = [
-            (urljoin(url, loc.strip()), parse_date(node.xpath("lastmod/text()").get()))
-            for node in selector.xpath("/sitemapindex/sitemap")
-            if (loc := node.xpath("loc/text()").get())
-        ]
-        return Listed(sitemaps=[c for c in children if is_http_url(c[0])])
+        listed = Listed()
+        for node in selector.xpath("/sitemapindex/sitemap"):
+            if loc := (node.xpath("loc/text()").get() or "").strip():
+                listed.sitemap(resolve(url, loc), parse_date(node.xpath("lastmod/text()").get()))
+        return listed
     if tag != "urlset":
         raise FetchError(f"not a sitemap: root element <{tag or 'none'}>")
-    entries = []
-    for node in selector.xpath("/urlset/url"):
+
+    def read(node: Selector) -> Entry:
         loc = (node.xpath("loc/text()").get() or "").strip()
-        link = urljoin(url, loc) if loc else ""
-        if not is_http_url(link):
-            continue
         news = node.xpath("news")
         published = parse_date(news.xpath("publication_date/text()").get()) if news else None
-        entries.append(
-            Entry(
-                source=name,
-                link=link,
-                title=collapse(news.xpath("title/text()").get() or "") if news else "",
-                published_at=published,
-                date_from="news-sitemap" if published else None,
-                lastmod=parse_date(node.xpath("lastmod/text()").get()),
-                lang=short_lang(news.xpath("publication/language/text()").get()) if news else None,
-                keywords=collapse(news.xpath("keywords/text()").get() or "") or None if news else None,
-            )
+        return Entry(
+            source=name,
+            link=resolve(url, loc) if loc else None,
+            title=collapse(news.xpath("title/text()").get() or "") if news else "",
+            published_at=published,
+            date_from="news-sitemap" if published else None,
+            lastmod=parse_date(node.xpath("lastmod/text()").get()),
+            lang=short_lang(news.xpath("publication/language/text()").get()) if news else None,
+            keywords=collapse(news.xpath("keywords/text()").get() or "") or None if news else None,
         )
-    return Listed(entries=entries)
+
+    return _read_items(selector.xpath("/urlset/url"), read, url)
 
 
 KINDS: dict[str, type[FeedSource | PageSource | SitemapSource]] = {

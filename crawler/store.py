@@ -539,31 +539,33 @@ class Store:
             raise
         return article_id
 
-    def skip(self, urls: Sequence[str], source: str, published_at: str | None, reason: str) -> None:
-        """Remember entries not kept (too old), so that they are never fetched again."""
+    def skip(self, urls: Sequence[str], source: str, published_at: str | None, reason: str) -> int:
+        """Remember entries not kept (too old, bad links), so that they are never fetched again.
+
+        Returns how many of ``urls`` were not recorded before.
+        """
         if not urls:
-            return
+            return 0
         now = utcnow()
         rows = [(u, source, published_at, reason, now) for u in dict.fromkeys(urls) if u]
         try:
             with self.db.atomic():
-                self.db.conn.executemany(
+                return self.db.conn.executemany(
                     "INSERT OR IGNORE INTO skipped (url, source, published_at, reason, seen_at)"
                     " VALUES (?, ?, ?, ?, ?)",
                     rows,
-                )
+                ).rowcount
         except sqlite3.Error as error:
             raise StoreError(f"cannot record skipped {urls[0]}: {error}") from None
 
     @guarded("look up skipped entries")
-    def skipped(self, urls: Iterable[str]) -> str | None:
-        """Why any of ``urls`` was skipped before, or None when none was."""
+    def skipped(self, urls: Iterable[str]) -> set[str]:
+        """Why each of ``urls`` that was skipped before was skipped (empty when none was)."""
         keys = list(dict.fromkeys(u for u in urls if u))
         if not keys:
-            return None
+            return set()
         marks = ", ".join("?" * len(keys))
-        row = self.db.execute(f"SELECT reason FROM skipped WHERE url IN ({marks}) LIMIT 1", keys).fetchone()
-        return row[0] if row else None
+        return {r[0] for r in self.db.execute(f"SELECT reason FROM skipped WHERE url IN ({marks})", keys)}
 
     @guarded("read articles")
     def articles(

@@ -154,9 +154,10 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
     if live:
         click.echo(err=True)
     width = max([len("source"), *(len(name) for name in report.counts)])
-    counters = ("new", "duplicate", "flagged", "old", "refused", "errors")
+    counters = ("new", "duplicate", "flagged", "old", "refused", "bad", "errors")
     click.echo(
-        f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'ref':>5} {'err':>4}  status"
+        f"{'source':<{width}}  {'new':>5} {'dup':>5} {'flag':>5} {'old':>5} {'ref':>5} {'bad':>5} {'err':>4}"
+        "  status"
     )
     for r in report.counts.values():
         counts = " ".join(f"{getattr(r, c):>{4 if c == 'errors' else 5}}" for c in counters)
@@ -206,13 +207,14 @@ def discover(ctx: click.Context, url: str, as_json: bool, verbose: int) -> None:
     """
     import json
 
-    from crawler.config import FetchConfig
+    from crawler.config import FetchConfig, http_url_value
     from crawler.discover import discover as find
     from crawler.discover import suggested_sources
-    from crawler.urls import is_http_url
 
-    if not is_http_url(url):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
+    try:
+        http_url_value(url)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="URL") from None
     path = Path(ctx.obj["config_path"])
     fetch = _config(ctx).fetch if path.exists() else FetchConfig()
     # On a terminal, one line per probe as it answers (on stderr: stdout stays pasteable).

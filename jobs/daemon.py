@@ -17,13 +17,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from crawler.config import Config, Source, load_config
 from crawler.dates import from_iso
 from crawler.errors import ConfigError
 from crawler.store import Store
+from crawler.urls import url_host
 from jobs.hooks import HOOKS
 
 logger = logging.getLogger("tradewatch.daemon")
@@ -38,10 +38,6 @@ def backoff_delay(source: Source, failures: int, retry_after: float | None) -> f
     """How long a source that failed ``failures`` times in a row waits before its next try."""
     delay = min(source.every * 2 ** (failures - 1), max(BACKOFF_CAP, source.every)) if failures else 0.0
     return max(delay, retry_after or 0.0)
-
-
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").lower()
 
 
 class Daemon:
@@ -210,7 +206,7 @@ class Daemon:
             source = self.config.source(name)
             # One crawl at a time per site: each crawl keeps fetch.per_host and fetch.delay
             # within itself, so two sources of one host must not crawl side by side.
-            async with self._hosts.setdefault(_host(source.url), asyncio.Lock()):
+            async with self._hosts.setdefault(url_host(source.url), asyncio.Lock()):
                 if not self._stopping:
                     await self._crawl_source(source)
         except Exception:
@@ -234,11 +230,12 @@ class Daemon:
         r = report.of(source.name)
         self._last = f"{source.name}: {r.new} new, {r.flagged} flagged"
         logger.info(
-            "crawl %s: %d new, %d duplicate, %d flagged, %d errors, status %s%s",
-            source.name, r.new, r.duplicate, r.flagged, r.errors, run.status,
+            "crawl %s: %d new, %d duplicate, %d flagged, %d bad links, %d errors, status %s%s",
+            source.name, r.new, r.duplicate, r.flagged, r.bad, r.errors, run.status,
             f" ({run.error})" if run.error else "",
             extra={"event": "crawl", "source": source.name, "new": r.new, "duplicate": r.duplicate,
-                   "flagged": r.flagged, "errors": r.errors, "status": run.status, "error": run.error},
+                   "flagged": r.flagged, "bad": r.bad, "errors": r.errors, "status": run.status,
+                   "error": run.error},
         )  # fmt: skip
         if run.error is not None or run.retry_after:
             self._back_off(source, run.retry_after)

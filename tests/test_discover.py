@@ -11,10 +11,12 @@ from crawler.config import load_config
 from jobs.demo.siteserver import Resource, SiteServer
 
 HOME = b"""<!DOCTYPE html><html><head><title>The Ledger</title>
+<link rel="alternate" type="application/rss+xml" title="Odd" href="http://[::1/feeds/odd.xml">
 <link rel="alternate" type="application/rss+xml" title="Ledger: all news" href="/feeds/ledger.xml">
 <link rel="alternate" type="application/feed+json" href="/feeds/items.json">
 <link rel="alternate" hreflang="es" href="/es/">
-</head><body><a href="/feeds/wire.atom">Atom</a> <a href="/news/">News</a></body></html>"""
+</head><body><a href="http://[::1/rss">Odd</a> <a href="javascript:go('/rss')">Script</a>
+<a href="/feeds/wire.atom">Atom</a> <a href="/news/">News</a></body></html>"""
 
 
 def whole_site() -> dict[str, Resource]:

@@ -141,7 +141,7 @@ def test_admission_gives_one_verdict_per_entry(tmp_path):
     listed = [Entry("m", "http://x/old"), Entry("m", "http://x/new", lastmod="2999-01-01T00:00:00Z")]
     kept, archived = admission.archive(listed, sitemap)
     assert (archived, [e.link for e in kept]) == (1, ["http://x/new"])
-    assert store.skipped(["http://x/old"]) == SkipReason.ARCHIVED
+    assert store.skipped(["http://x/old"]) == {SkipReason.ARCHIVED}
     assert admission.at_listing(Entry("m", "http://x/old")).outcome is Outcome.ARCHIVED
     # The same URL dated (a news sitemap beside the plain one) is news.
     assert admission.at_listing(Entry("m", "http://x/old", published_at="2999-01-01T00:00:00Z")).admitted

@@ -28,7 +28,9 @@ def test_rss_titles_are_unescaped_and_links_absolute():
             }
         ],
     ).encode()
-    (entry,) = FeedSource.parse("ledger", body, {"content-type": "application/rss+xml"}, "http://h.test/feed")
+    (entry,) = FeedSource.parse(
+        "ledger", body, {"content-type": "application/rss+xml"}, "http://h.test/feed"
+    ).entries
     assert entry.title == "Tariffs & trade"
     assert entry.summary == "Hi <3"
     assert entry.link == "http://h.test/a?utm_source=x"
@@ -37,13 +39,17 @@ def test_rss_titles_are_unescaped_and_links_absolute():
 
 
 def test_atom_dates_become_utc():
-    entries = FeedSource.parse("wire", (FIXTURES / "wire.atom").read_bytes(), {}, "http://h.test/wire.atom")
+    entries = FeedSource.parse(
+        "wire", (FIXTURES / "wire.atom").read_bytes(), {}, "http://h.test/wire.atom"
+    ).entries
     assert [e.published_at for e in entries] == ["2026-11-02T11:00:00Z", "2026-11-02T08:30:00Z"]
     assert entries[0].guid_key == "tag:wire.example,2026:sheinbaum-tariffs"
 
 
 def test_json_feed():
-    (entry,) = FeedSource.parse("j", (FIXTURES / "items.json").read_bytes(), {}, "http://h.test/items.json")
+    (entry,) = FeedSource.parse(
+        "j", (FIXTURES / "items.json").read_bytes(), {}, "http://h.test/items.json"
+    ).entries
     assert (entry.link, entry.title, entry.author) == (
         "http://h.test/news/json-item",
         "Ebrard in Washington",
@@ -54,7 +60,9 @@ def test_json_feed():
 
 
 def test_rdf_feed():
-    (entry,) = FeedSource.parse("s", (FIXTURES / "summaries.rdf").read_bytes(), {}, "http://h.test/s.rdf")
+    (entry,) = FeedSource.parse(
+        "s", (FIXTURES / "summaries.rdf").read_bytes(), {}, "http://h.test/s.rdf"
+    ).entries
     assert entry.title == "El T-MEC y los aranceles" and entry.lang == "es"
 
 
@@ -75,7 +83,9 @@ def test_page_listing_uses_the_selector_only():
     html = listing_html(
         "Comunicados", [("/prensa/1", "Uno"), ("/prensa/2?utm_source=x", "Dos"), ("/prensa/1", "Uno")]
     )
-    entries = PageSource.parse("gob", b"", {}, "http://h.test/prensa", links="ul.comunicados a", text=html)
+    entries = PageSource.parse(
+        "gob", b"", {}, "http://h.test/prensa", links="ul.comunicados a", text=html
+    ).entries
     assert [(e.link, e.title) for e in entries] == [
         ("http://h.test/prensa/1", "Uno"),
         ("http://h.test/prensa/2?utm_source=x", "Dos"),
@@ -84,7 +94,7 @@ def test_page_listing_uses_the_selector_only():
 
 def test_page_listing_selector_may_pick_containers():
     html = listing_html("C", [("/p/1", "Uno")])
-    entries = PageSource.parse("gob", b"", {}, "http://h.test/", links="ul.comunicados li", text=html)
+    entries = PageSource.parse("gob", b"", {}, "http://h.test/", links="ul.comunicados li", text=html).entries
     assert [e.link for e in entries] == ["http://h.test/p/1"]
 
 
@@ -96,5 +106,7 @@ def test_every_real_feed_in_the_corpus_parses():
     for path in files:
         # FetchError is how a bad source is recorded; no other exception may escape.
         with contextlib.suppress(FetchError):
-            total += len(FeedSource.parse("corpus", path.read_bytes(), {}, "https://example.org/feed"))
+            total += len(
+                FeedSource.parse("corpus", path.read_bytes(), {}, "https://example.org/feed").entries
+            )
     assert total > 2000

@@ -19,7 +19,7 @@ from crawler.errors import FetchError
 from crawler.extract import decode_html
 from crawler.sources import Entry, FeedSource, SitemapSource
 from crawler.spiders.sources import describe_failure, response_headers
-from crawler.urls import is_http_url, normalize_url
+from crawler.urls import is_http_url, normalize_url, resolve
 
 logger = logging.getLogger(__name__)
 
@@ -131,14 +131,14 @@ class DiscoverSpider(Spider):
         for link in page.xpath("//link[@href]"):
             rel = (link.attrib.get("rel") or "").lower().split()
             kind = (link.attrib.get("type") or "").lower().split(";")[0].strip()
-            if "alternate" in rel and kind in FEED_TYPES:
-                url = urljoin(response.url, link.attrib["href"].strip())
+            url = resolve(response.url, link.attrib["href"])
+            if "alternate" in rel and kind in FEED_TYPES and is_http_url(url):
                 yield self._candidate("feed", url, "link rel=alternate", link.attrib.get("title"))
         for anchor in page.css("a[href]"):
-            href = anchor.attrib["href"].strip()
-            path = urlsplit(href).path.lower()
+            url = resolve(response.url, anchor.attrib["href"])
+            path = urlsplit(url).path.lower() if is_http_url(url) else ""
             if path.endswith((".rss", ".atom", "/rss", "/feed", "rss.xml", "feed.xml", "atom.xml")):
-                yield self._candidate("feed", urljoin(response.url, href), "link on the page")
+                yield self._candidate("feed", url, "link on the page")
 
     def page_failed(self, failure: Failure) -> None:
         """The page itself could not be fetched: say so; robots.txt and common paths still count."""
@@ -175,7 +175,7 @@ class DiscoverSpider(Spider):
             if kind == "feed":
                 entries = FeedSource.parse("discover", response.body, headers, response.url)
                 found = Found("feed", response.url, how, title)
-                found.add(entries)
+                found.add(entries.entries)
             else:
                 sitemap = SitemapSource.parse(
                     "discover", response.body, headers, response.url, max_size=self.max_size

@@ -1,4 +1,8 @@
-"""The spider: fetch each source's listing, then every entry the admission lets through, once."""
+"""The spider: fetch each source's listing, then every entry the admission lets through, once.
+
+Each listed entry, child sitemap and unreadable item is dealt with alone (``_each``): whatever
+goes wrong with one is recorded, counted and logged in one line, and the listing goes on.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from crawler.admission import Outcome
 from crawler.config import Source
 from crawler.context import CrawlContext
 from crawler.egress import RefusedRequest
-from crawler.errors import FetchError
+from crawler.errors import FetchError, StoreError
 from crawler.extract import Page
 from crawler.items import ArticleItem
 from crawler.middlewares import WAIT_STATUSES, retry_after
@@ -109,8 +113,7 @@ class SourcesSpider(Spider):
             # A robots.txt or an index that has not changed says nothing of the sitemaps it
             # names: it is read in full every time, so that they are.
             run.validators = (None, None)
-            yield from self._sitemap_requests(listed, source, depth=1)
-        yield from self._follow_all(listed.entries, source)
+        yield from self._follow_listed(listed, source, depth=1)
         self.context.report.changed()
 
     def _fail(self, source: Source, message: str, status: str = "error") -> None:
@@ -120,25 +123,26 @@ class SourcesSpider(Spider):
 
     # -- sitemaps ----------------------------------------------------------------
 
-    def _sitemap_requests(self, listed: Listed, source: Source, depth: int) -> Iterator[Request]:
-        """Requests for the child sitemaps that may hold entries younger than the source's cutoff."""
+    def _sitemap_request(
+        self, url: str, lastmod: str | None, source: Source, depth: int
+    ) -> Iterator[Request]:
+        """The request for a child sitemap, if it may hold entries younger than the source's cutoff."""
         cutoff = self.context.admission.cutoffs[source.name]
-        for url, lastmod in listed.sitemaps:
-            if url in self._sitemaps_seen or (cutoff and lastmod and lastmod < cutoff):
-                continue
-            if depth > MAX_SITEMAP_DEPTH:
-                logger.warning("source %s: sitemaps nested too deep, %s not read", source.name, url)
-                continue
-            self._sitemaps_seen.add(url)
-            yield Request(
-                url,
-                headers=_conditional(*self.context.store.sitemap_validators(url)),
-                callback=self.parse_sitemap,
-                errback=self.sitemap_failed,
-                cb_kwargs={"source": source, "depth": depth, "url": url},
-                meta=self._meta(source, handle_httpstatus_list=[304]),
-                priority=10,
-            )
+        if url in self._sitemaps_seen or (cutoff and lastmod and lastmod < cutoff):
+            return
+        if depth > MAX_SITEMAP_DEPTH:
+            logger.warning("source %s: sitemaps nested too deep, %s not read", source.name, url)
+            return
+        self._sitemaps_seen.add(url)
+        yield Request(
+            url,
+            headers=_conditional(*self.context.store.sitemap_validators(url)),
+            callback=self.parse_sitemap,
+            errback=self.sitemap_failed,
+            cb_kwargs={"source": source, "depth": depth, "url": url},
+            meta=self._meta(source, handle_httpstatus_list=[304]),
+            priority=10,
+        )
 
     def parse_sitemap(self, response: Response, source: Source, depth: int, url: str) -> Iterator[Any]:
         """Read a child sitemap (of an index or a robots.txt): more sitemaps, or entries to follow."""
@@ -154,8 +158,7 @@ class SourcesSpider(Spider):
             # with nothing lost. (An index must be read each time: its sitemaps may change.)
             run = self.context.report.run(source.name)
             run.sitemap_validators[url] = (headers.get("etag"), headers.get("last-modified"))
-        yield from self._sitemap_requests(listed, source, depth + 1)
-        yield from self._follow_all(listed.entries, source)
+        yield from self._follow_listed(listed, source, depth + 1)
         self.context.report.changed()
 
     def sitemap_failed(self, failure: Failure) -> None:
@@ -191,16 +194,62 @@ class SourcesSpider(Spider):
 
     # -- entries -------------------------------------------------------------------
 
-    def _follow_all(self, entries: list[Entry], source: Source) -> Iterator[Any]:
-        entries, archived = self.context.admission.archive(entries, source)
+    def _follow_listed(self, listed: Listed, source: Source, depth: int) -> Iterator[Any]:
+        """What a listing holds, each alone: its unreadable items, child sitemaps, then entries."""
+        for unread in listed.bad:
+            self._set_aside(source, unread.link, unread.reason)
+        for url, lastmod in listed.sitemaps:
+            yield from self._each(source, url, self._sitemap_request(url, lastmod, source, depth))
+        try:
+            entries, archived = self.context.admission.archive(listed.entries, source)
+        except StoreError as error:  # the store, not an entry: the source is read again next run
+            self._fail(source, str(error))
+            return
         self.context.report.of(source.name).old += archived
         for entry in entries:
-            yield from self._follow(entry, source)
+            yield from self._each(source, entry.link or "", self._follow(entry, source), entry.url)
+
+    def _each(
+        self, source: Source, link: str, requests: Iterator[Any], claim: str | None = None
+    ) -> Iterator[Any]:
+        """Yield what one listed link gives; whatever goes wrong with it is recorded, and no further.
+
+        A link Scrapy will not request is set aside with its reason; a store error or anything
+        unforeseen counts as an error of the source, which keeps no validators, so that the entry
+        is listed again next run.
+        """
+        try:
+            yield from requests
+        except ValueError as error:  # Scrapy's Request on a URL it will not send
+            self.context.admission.release(claim)
+            self._set_aside(source, link, str(error) or type(error).__name__)
+        except Exception as error:
+            self.context.admission.release(claim)
+            self.context.report.of(source.name).errors += 1
+            self.context.report.run(source.name).incomplete = True
+            logger.error("source %s: %s: %s", source.name, link[:300], str(error) or repr(error))
+            logger.debug("source %s: %s", source.name, link[:300], exc_info=True)
+
+    def _set_aside(self, source: Source, link: str, reason: str, published_at: str | None = None) -> None:
+        """Record a bad link or an unreadable item (``skipped``), count it, say so once."""
+        self.context.report.of(source.name).bad += 1
+        try:
+            new = self.context.admission.set_aside(source.name, link, reason, published_at)
+        except StoreError as error:
+            self.context.report.run(source.name).incomplete = True
+            logger.error("source %s: %s", source.name, error)
+            return
+        log = logger.warning if new else logger.debug
+        log("source %s: %s set aside: %s", source.name, link[:300] or "an entry", reason)
 
     def _follow(self, entry: Entry, source: Source) -> Iterator[Any]:
         verdict = self.context.admission.at_listing(entry)
-        if verdict.outcome is Outcome.NO_LINK:
-            logger.debug("source %s: entry without a link skipped: %r", source.name, entry.title)
+        if verdict.outcome is Outcome.NO_LINK:  # nothing to fetch, nor a link to record it by
+            self.context.report.of(source.name).bad += 1
+            logger.info("source %s: entry without a link passed over: %r", source.name, entry.title[:100])
+            return
+        if verdict.outcome is Outcome.BAD_LINK:
+            self._set_aside(source, entry.link or "", verdict.reason or "", entry.listed_date)
             return
         if not verdict.admitted:
             counts = self.context.report.of(source.name)
