@@ -53,4 +53,9 @@ class StoreError(TradewatchError):
 
 
 class HookError(TradewatchError):
-    """An alert hook failed to deliver."""
+    """An alert hook failed to deliver; ``unreachable`` when its receiver never answered (a refused
+    connection, a timeout), so that its other alerts wait for its backoff instead of each timing out."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable

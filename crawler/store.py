@@ -365,6 +365,13 @@ def m007_story_lookups(db: Database) -> None:
         )
 
 
+@migrations()
+def m008_alert_leases(db: Database) -> None:
+    """``alerts.lease_until``: a dispatcher holds an alert it is delivering until then, so that two
+    processes on one store (the daemon and a manual crawl) never send it both."""
+    db["alerts"].add_column("lease_until", str)
+
+
 def _matched(db: Database, article_id: int) -> list[tuple[str, list[str]]]:
     """(rule, terms) of the rules a stored article matched: what its signature takes."""
     rows = db.execute("SELECT rule, terms FROM matches WHERE article_id = ?", [article_id])
@@ -405,14 +412,40 @@ class SourceState:
     last_ok_at: str | None = None
 
 
-class Store:
-    """The tradewatch database: open once, then look up and save articles."""
+def _migrate(db: Database) -> int:
+    """Apply the pending migrations holding the write lock (waiting for it like any write), so that
+    two processes opening a new store together both succeed; returns how many were applied."""
+    if not migrations.pending(db):
+        return 0
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        applied = len(migrations.pending(db))  # read again under the lock: another may have done it
+        migrations.apply(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return applied
 
-    def __init__(self, path: str | Path) -> None:
+
+class Store:
+    """The tradewatch database: open once, then look up and save articles.
+
+    ``readonly``: for the commands that only read (``search``, ``stories``, ``status``...): the
+    file is opened read-only and never migrated; a store older than the code is an error naming
+    the command that brings it up to date.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self._frequencies: Frequencies | None = None  # the writer's, read at its first save
         self._saves = 0
+        self.migrated = 0  # migrations this open applied
         try:
+            if readonly:
+                self.db = self._open_readonly()
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -423,9 +456,23 @@ class Store:
             # 4 MB copies a page rewritten meanwhile once: 6-9% less CPU per saved article.
             self.db.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             self.db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(self.db)
+            self.migrated = _migrate(self.db)
         except (sqlite3.Error, OSError) as error:
             raise StoreError(f"cannot open database {self.path}: {error}") from None
+
+    def _open_readonly(self) -> Database:
+        if not self.path.is_file():
+            raise StoreError(f"no store at {self.path}: run tradewatch crawl (or tradewatch demo) first")
+        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        db = Database(conn)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if migrations.pending(db):
+            conn.close()
+            raise StoreError(
+                f"{self.path} was written by an older tradewatch: "
+                "run 'tradewatch migrate' to bring it up to date"
+            )
+        return db
 
     def close(self) -> None:
         """Close the connection."""

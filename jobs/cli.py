@@ -173,11 +173,10 @@ def _deliver(config: Config, wait: float) -> None:
     from jobs.dispatch import deliver_pending
     from jobs.outbox import Outbox
 
+    report = deliver_pending(config.database, config.hooks, wait)
     store = Store(config.database)
     try:
-        outbox = Outbox(store)
-        report = deliver_pending(outbox, config.hooks, wait)
-        counts = outbox.counts()
+        counts = Outbox(store).counts()
     finally:
         store.close()
     for hook in config.hooks:
@@ -335,7 +334,7 @@ def search(
     except ConfigError as error:
         raise ConfigError(f"query: {error}") from None
     after = _since(since)
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     found: dict[int, list] = {}
     articles = 0
     for article, match in search_articles(store, query, since=after, lang=lang, source=source):
@@ -377,7 +376,7 @@ def matches(
     config = _config(ctx)
     _check_rules(config, [rule] if rule else [])
     after = _since(since)
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     rows = store.flagged(rule, after)
     by_story: dict[int, list[dict]] = {}
     for row in rows:
@@ -447,7 +446,7 @@ def stories(
     config = _config(ctx)
     _check_rules(config, [rule] if rule else [])
     after = _since(since)
-    found = Store(config.database).stories(after, rule, lang, limit=limit)
+    found = Store(config.database, readonly=True).stories(after, rule, lang, limit=limit)
     if as_json:
         click.echo(json.dumps([_story_json(s) for s in found], ensure_ascii=False, indent=1))
         return
@@ -471,7 +470,7 @@ def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
 
     from crawler.store import Store
 
-    store = Store(_config(ctx).database)
+    store = Store(_config(ctx).database, readonly=True)
     found = store.stories(ids=[story_id])
     if not found:
         raise TradewatchError(f"no story {story_id}")
@@ -512,11 +511,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     config = _config(ctx)
     if not desk.available():
         raise TradewatchError(desk.INSTALL_HINT)
-    if not config.database.exists():
-        raise TradewatchError(
-            f"no store at {config.database}: run tradewatch crawl (or tradewatch demo) first"
-        )
-    Store(config.database).close()  # its migrations applied: the desk's queries read the current schema
+    # Read-only, never migrated: the desk's queries need the current schema, and say so.
+    Store(config.database, readonly=True).close()
     metadata = Path(tempfile.gettempdir()) / f"tradewatch-desk-{config.database.stem}.json"
     metadata.write_text(json.dumps(desk.metadata(config.database), ensure_ascii=False), encoding="utf-8")
     command = desk.serve_command(config.database, metadata, host, port)
@@ -559,7 +555,7 @@ def trends(
 
     config = _config(ctx)
     _check_rules(config, rules)
-    data = series(Store(config.database), rules or [r.name for r in config.rules], days, by)
+    data = series(Store(config.database, readonly=True), rules or [r.name for r in config.rules], days, by)
     for path, kind in ((png, "png"), (svg, "svg")):
         if path:
             chart(data, by, Path(path), kind)
@@ -640,6 +636,22 @@ def run(ctx: click.Context, log_format: str, verbose: bool) -> None:
 
 
 @cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the store's schema up to date (crawl, run and demo do it too when they open it).
+
+    The commands that only read (search, matches, stories, status, trends, serve, alerts) never
+    migrate: on a store older than the code they ask for this command.
+    """
+    from crawler.store import Store
+
+    store = Store(_config(ctx).database)
+    store.close()
+    applied = store.migrated
+    click.echo(f"{store.path}: " + (f"{applied} migrations applied" if applied else "up to date"))
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: {healthy, sources, hooks}.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
@@ -655,7 +667,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     from jobs.status import render_status, status_document
 
     config = _config(ctx)
-    store = Store(config.database)
+    store = Store(config.database, readonly=True)
     try:
         if as_json:
             document = status_document(config, store)
@@ -684,7 +696,7 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     from crawler.store import Store
     from jobs.outbox import Outbox
 
-    rows = Outbox(Store(_config(ctx).database)).alerts(status, limit)
+    rows = Outbox(Store(_config(ctx).database, readonly=True)).alerts(status, limit)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return

@@ -13,18 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from crawler.config import Config, Source, load_config
 from crawler.dates import from_iso
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, TradewatchError
 from crawler.store import Store
 from crawler.urls import url_host
+from jobs.dispatch import Lanes
 from jobs.hooks import HOOKS
+
+if TYPE_CHECKING:
+    from crawler.pool import AnalysisPool
 
 logger = logging.getLogger("tradewatch.daemon")
 
@@ -51,8 +54,10 @@ class Daemon:
         self.config: Config = load_config(config_path, HOOKS, database)
         self.notifier = Notifier()
         self.exit_code = 0
-        self._dispatch_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch")
-        self._dispatch_store = threading.local()
+        self.lanes = Lanes(self.config.database)
+        self.start_error: TradewatchError | None = None
+        self.store: Store | None = None
+        self.pool: AnalysisPool | None = None
         self._crawls: set[asyncio.Task] = set()
         self._hosts: dict[str, asyncio.Lock] = {}
         self._last = "starting"
@@ -61,7 +66,11 @@ class Daemon:
     # -- lifecycle -------------------------------------------------------------
 
     def run(self) -> int:
-        """Run until SIGTERM or SIGINT; return the exit code."""
+        """Run until SIGTERM or SIGINT; return the exit code.
+
+        Raises what stopped the start (a store that cannot be opened, say) as a TradewatchError,
+        which the CLI prints as one ``Error:`` line with a non-zero exit, for systemd to act on.
+        """
         from scrapy.utils.reactor import install_reactor
 
         install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
@@ -70,9 +79,32 @@ class Daemon:
         self.loop = asyncio.get_event_loop()
         self.loop.call_soon(lambda: asyncio.ensure_future(self._start()))
         reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+        if self.start_error is not None:
+            raise self.start_error
         return self.exit_code
 
     async def _start(self) -> None:
+        """Start, or stop the reactor at once with the reason kept for ``run`` to raise."""
+        try:
+            await self._begin()
+        except Exception as error:
+            logger.debug("start failed", exc_info=True)
+            self.start_error = (
+                error if isinstance(error, TradewatchError) else TradewatchError(f"cannot start: {error!r}")
+            )
+            await self._release()
+            from twisted.internet import reactor
+
+            reactor.stop()  # type: ignore[attr-defined]
+
+    async def _release(self) -> None:
+        """Close what a failed start had opened."""
+        if self.pool is not None:
+            await asyncio.to_thread(self.pool.close)
+        if self.store is not None:
+            self.store.close()
+
+    async def _begin(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
         from scrapy.crawler import AsyncCrawlerRunner
         from twisted.internet import reactor
@@ -130,8 +162,7 @@ class Daemon:
                     task.cancel()
                 await asyncio.wait([stopping, *running], timeout=1.0)
         self.scheduler.shutdown(wait=False)
-        await self.loop.run_in_executor(self._dispatch_thread, self._close_dispatch_store)
-        self._dispatch_thread.shutdown(wait=True)
+        await asyncio.to_thread(self.lanes.stop)  # a delivery under way gets STOP_GRACE, no more
         await asyncio.to_thread(self.pool.close)
         self.store.close()
         logger.info("stopped", extra={"event": "stopped"})
@@ -258,22 +289,6 @@ class Daemon:
     # -- alerts ------------------------------------------------------------------
 
     async def _dispatch(self) -> None:
+        """Ask each hook's lane for a pass (jobs.dispatch.Lanes): each delivers on its own thread."""
         if self.config.hooks and not self._stopping:
-            await self.loop.run_in_executor(self._dispatch_thread, self._dispatch_sync, self.config)
-
-    def _dispatch_sync(self, config: Config) -> None:
-        from jobs.dispatch import dispatch_alerts
-        from jobs.outbox import Outbox
-
-        store = getattr(self._dispatch_store, "store", None)
-        if store is None:
-            store = self._dispatch_store.store = Store(config.database)
-        report = dispatch_alerts(Outbox(store), config.hooks)
-        for hook, n in report.sent.items():
-            logger.info("hook %s: %d sent", hook, n, extra={"event": "sent", "hook": hook, "count": n})
-
-    def _close_dispatch_store(self) -> None:
-        store = getattr(self._dispatch_store, "store", None)
-        if store is not None:
-            store.close()
-            self._dispatch_store.store = None
+            self.lanes.kick(self.config.hooks)

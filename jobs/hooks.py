@@ -99,8 +99,9 @@ class WebhookHook:
         except urllib.error.HTTPError as error:
             raise HookError(f"HTTP {error.code}") from None
         except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise HookError(f"cannot reach {redact_url(str(hook.target))}: {reason}") from None
+            reason = getattr(error, "reason", error) or "timed out"
+            target = redact_url(str(hook.target))
+            raise HookError(f"cannot reach {target}: {reason}", unreachable=True) from None
 
 
 class CommandHook:
@@ -126,7 +127,7 @@ class CommandHook:
         except FileNotFoundError:
             raise HookError(f"command not found: {argv[0]}") from None
         except subprocess.TimeoutExpired:
-            raise HookError(f"command timed out after {hook.timeout:g} s") from None
+            raise HookError(f"command timed out after {hook.timeout:g} s", unreachable=True) from None
         except OSError as error:
             raise HookError(f"cannot run {argv[0]}: {error.strerror}") from None
         if result.returncode != 0:
@@ -177,8 +178,10 @@ class EmailHook:
                 if settings.username:
                     smtp.login(settings.username, settings.password or "")
                 smtp.send_message(message)
-        except (smtplib.SMTPException, OSError) as error:
+        except smtplib.SMTPException as error:
             raise HookError(f"SMTP {settings.host}:{settings.port}: {error}") from None
+        except OSError as error:  # refused, timed out: no server answered
+            raise HookError(f"SMTP {settings.host}:{settings.port}: {error}", unreachable=True) from None
 
 
 class AppriseHook:

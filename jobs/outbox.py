@@ -11,7 +11,28 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from crawler.dates import utc_in
+from crawler.errors import StoreError
 from crawler.store import Store, guarded, utcnow
+
+
+def json_cell(value: Any, where: str) -> list[Any]:
+    """A JSON list column's value; StoreError naming the cell when it holds something else (a hand edit)."""
+    try:
+        data = json.loads(value) if value is not None else []
+    except (TypeError, ValueError):
+        raise StoreError(f"{where} is not a JSON list: {str(value)[:80]!r}") from None
+    if not isinstance(data, list):
+        raise StoreError(f"{where} is not a JSON list: {str(value)[:80]!r}")
+    return data
+
+
+def attempts(alert: dict[str, Any]) -> int:
+    """How many times an alert was tried (0 for a cell that is no number)."""
+    try:
+        return max(int(alert.get("attempts") or 0), 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def alert_payload(
@@ -85,6 +106,13 @@ def by_story(payloads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(folded.values())
 
 
+def _rules_shown(value: Any) -> list[str]:
+    try:
+        return [str(r) for r in json_cell(value, "alerts.rules")]
+    except StoreError:
+        return [str(value)]
+
+
 class Outbox:
     """The ``alerts`` table: what each hook is owed, and the outcome of each attempt."""
 
@@ -94,32 +122,55 @@ class Outbox:
 
     @guarded("read the outbox")
     def due(self, hook: str, now: str | None = None) -> list[dict[str, Any]]:
-        """Pending alerts of ``hook`` due at ``now`` (all pending ones when ``now`` is None)."""
-        sql = "SELECT * FROM alerts WHERE hook = ? AND status = 'pending'"
-        params: list[Any] = [hook]
+        """Pending alerts of ``hook`` due at ``now`` (all pending ones when ``now`` is None), but
+        those another dispatcher holds (``claim``)."""
+        sql = "SELECT * FROM alerts WHERE hook = ? AND status = 'pending' AND coalesce(lease_until, '') <= ?"
+        params: list[Any] = [hook, utcnow()]
         if now is not None:
             sql += " AND next_attempt_at <= ?"
             params.append(now)
         return list(self.db.query(sql + " ORDER BY created_at, id", params))
 
+    @guarded("claim alerts")
+    def claim(self, ids: Sequence[str], seconds: float) -> set[str]:
+        """Hold the alerts ``ids`` for a delivery of up to ``seconds``: those no other dispatcher holds
+        and still pending. A dispatcher that dies lets its hold lapse; the alert then goes again."""
+        now, until = utcnow(), utc_in(seconds)
+        claimed = set()
+        with self.db.atomic():
+            for alert_id in ids:
+                cursor = self.db.execute(
+                    "UPDATE alerts SET lease_until = ? WHERE id = ? AND status = 'pending'"
+                    " AND coalesce(lease_until, '') <= ?",
+                    [until, alert_id, now],
+                )
+                if cursor.rowcount:
+                    claimed.add(alert_id)
+        return claimed
+
     @guarded("read the outbox")
     def next_attempt_at(self, hooks: Sequence[str]) -> str | None:
-        """When the earliest pending alert of ``hooks`` is due, or None when none is pending."""
+        """When the earliest pending alert of ``hooks`` is due (and no longer held by a dispatcher), or
+        None when none is pending."""
         marks = ", ".join("?" * len(hooks))
         row = self.db.execute(
-            f"SELECT min(next_attempt_at) FROM alerts WHERE status = 'pending' AND hook IN ({marks})",
+            "SELECT min(max(next_attempt_at, coalesce(lease_until, ''))) FROM alerts"
+            f" WHERE status = 'pending' AND hook IN ({marks})",
             list(hooks),
         ).fetchone()
         return row[0]
 
     @guarded("build an alert")
     def payload(self, alert: dict[str, Any]) -> dict[str, Any]:
-        """The JSON payload of a stored alert."""
-        article = next(self.db.query("SELECT * FROM articles WHERE id = ?", [alert["article_id"]]))
-        rules = json.loads(alert["rules"] or "[]")
+        """The JSON payload of a stored alert; StoreError saying what is missing or malformed (its
+        article deleted by hand, a cell that is not JSON), so that the dispatcher fails it alone."""
+        article = next(self.db.query("SELECT * FROM articles WHERE id = ?", [alert["article_id"]]), None)
+        if article is None:
+            raise StoreError(f"its article (id {alert['article_id']}) is no longer in the store")
+        rules = [str(r) for r in json_cell(alert["rules"], "alerts.rules")]
         marks = ", ".join("?" * len(rules))
         matches = [
-            {**m, "terms": json.loads(m["terms"] or "[]")}
+            {**m, "terms": json_cell(m["terms"], f"matches.terms of rule {m['rule']}")}
             for m in self.db.query(
                 f"SELECT rule, terms, hits, snippet FROM matches WHERE article_id = ? AND rule IN ({marks})"
                 " ORDER BY rule",
@@ -127,6 +178,8 @@ class Outbox:
             )
         ]
         story = next(self.db.query("SELECT * FROM stories WHERE id = ?", [alert["story_id"]]), None)
+        if story is None and alert["story_id"] is not None:
+            raise StoreError(f"its story (id {alert['story_id']}) is no longer in the store")
         return alert_payload(
             alert["id"], alert["hook"], article, rules, matches, story, alert.get("kind") or "story"
         )
@@ -137,10 +190,20 @@ class Outbox:
         now = utcnow()
         with self.db.atomic():
             self.db.conn.executemany(
-                "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL"
-                " WHERE id = ?",
+                "UPDATE alerts SET status = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL,"
+                " lease_until = NULL WHERE id = ?",
                 [(now, i) for i in ids],
             )
+
+    @guarded("postpone alerts")
+    def postpone(self, hook: str, until: str) -> int:
+        """Make ``hook``'s pending alerts due no sooner than ``until`` (its receiver is unreachable)."""
+        with self.db.atomic():
+            return self.db.execute(
+                "UPDATE alerts SET next_attempt_at = ? WHERE hook = ? AND status = 'pending'"
+                " AND (next_attempt_at IS NULL OR next_attempt_at < ?)",
+                [until, hook, until],
+            ).rowcount
 
     @guarded("record a failed delivery")
     def mark_failed(self, ids: Sequence[str], error: str, next_attempt_at: str | None) -> None:
@@ -149,27 +212,32 @@ class Outbox:
         with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE alerts SET attempts = attempts + 1, last_error = ?, status = ?,"
-                " next_attempt_at = coalesce(?, next_attempt_at) WHERE id = ?",
+                " next_attempt_at = coalesce(?, next_attempt_at), lease_until = NULL WHERE id = ?",
                 [(error[:500], status, next_attempt_at, i) for i in ids],
             )
 
     @guarded("read the outbox")
     def alerts(self, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Alerts with their article's title and URL, newest first (``rules`` as a list)."""
+        """Alerts with their article's title and URL, newest first (``rules`` as a list).
+
+        An alert whose article is gone is listed too (title and URL None), and a ``rules`` cell
+        that is not JSON as its text: the outbox shows what it holds, whatever a hand edit did.
+        """
         where, params = ("WHERE alerts.status = ?", [status]) if status else ("", [])
         rows = self.db.query(
             "SELECT alerts.*, articles.title, articles.url FROM alerts"
-            f" JOIN articles ON articles.id = alerts.article_id {where}"
+            f" LEFT JOIN articles ON articles.id = alerts.article_id {where}"
             " ORDER BY alerts.created_at DESC, alerts.id LIMIT ?",
             [*params, limit],
         )
-        return [{**row, "rules": json.loads(row["rules"] or "[]")} for row in rows]
+        return [{**row, "rules": _rules_shown(row["rules"])} for row in rows]
 
     @guarded("retry alerts")
     def retry(self, alert: str | None = None, dead: bool = False) -> int:
         """Make alerts due now again: one by id, or every dead one; return how many."""
         now = utcnow()
-        sql = "UPDATE alerts SET status = 'pending', next_attempt_at = ?, attempts = 0 WHERE "
+        sql = "UPDATE alerts SET status = 'pending', next_attempt_at = ?, attempts = 0, lease_until = NULL"
+        sql += " WHERE "
         sql += "id = ? AND status != 'sent'" if alert else "status = 'dead'"
         params = [now, alert] if alert else [now]
         with self.db.atomic():

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,9 +26,10 @@ from tests.test_crawl import SOURCES, sources_at
 
 
 class Receiver:
-    """A webhook endpoint on 127.0.0.1 that fails its first ``fail_first`` posts with a 500."""
+    """A webhook endpoint on 127.0.0.1 that fails its first ``fail_first`` posts with a 500, and
+    answers each post ``delay`` seconds after reading it."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, delay: float = 0.0) -> None:
         self.posts: list[tuple[dict[str, str], bytes]] = []
         self.fail_first = fail_first
         receiver = self
@@ -35,6 +37,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(delay)
                 failing = receiver.fail_first > 0
                 receiver.fail_first -= 1
                 if not failing:

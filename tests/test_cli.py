@@ -28,6 +28,7 @@ def test_every_command_has_help_and_is_in_the_readme():
         "discover",
         "hooks",
         "matches",
+        "migrate",
         "run",
         "search",
         "serve",

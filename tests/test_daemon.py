@@ -283,3 +283,52 @@ def test_log_lines_carry_their_time_unless_journald_reads_them(log_format, journ
         [sys.executable, "-c", script, log_format], capture_output=True, text=True, env=env
     )
     assert re.fullmatch(pattern, result.stderr), result.stderr
+
+
+def test_a_daemon_whose_store_cannot_be_opened_exits_at_once_with_one_line(tmp_path):
+    (tmp_path / "tradewatch.db").write_bytes(b"not a database, a truncated copy perhaps\n" * 100)
+    config = write_config(tmp_path / "config.yaml", [{"name": "none", "feed": "http://127.0.0.1:9/f.xml"}])
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "--config", str(config), "run"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot open database {tmp_path / 'tradewatch.db'}: file is not a database"
+    )
+    assert "Traceback" not in result.stderr and "never retrieved" not in result.stderr
+
+
+def _start_together(folder: Path, sources: list[dict], receiver: Receiver) -> None:
+    """A daemon and a manual crawl started at once on a new store: both work, nothing twice."""
+    folder.mkdir()
+    config = write_config(folder / "config.yaml", sources, hooks=[{"name": "desk", "webhook": receiver.url}])
+    first = len(receiver.posts)
+    daemon = Daemon(config)
+    crawl = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "--config", str(config), "crawl"],
+        capture_output=True, text=True, timeout=120, cwd=folder,
+    )  # fmt: skip
+    assert crawl.returncode == 0, crawl.stderr
+    assert "Traceback" not in crawl.stderr
+    db = folder / "tradewatch.db"
+    unsent = "SELECT id FROM alerts WHERE status != 'sent'"
+    daemon.wait_for(lambda: "READY=1" in daemon.messages)
+    daemon.wait_for(lambda: poll(db, "SELECT id FROM alerts") and not poll(db, unsent))
+    assert daemon.stop() == 0
+    urls = [r["url"] for r in query(db, "SELECT url FROM articles")]
+    assert len(urls) == len(set(urls)) > 0
+    ids = [headers["Idempotency-Key"] for headers, _ in receiver.posts[first:]]
+    assert len(ids) == len(set(ids)) == len(query(db, "SELECT id FROM alerts")), "sent twice, or not at all"
+
+
+def test_the_daemon_and_a_manual_crawl_started_together_on_a_new_store(site, tmp_path):
+    receiver = Receiver()
+    try:
+        sources = [dict(s, every="1h") for s in sources_at(site.url, SOURCES[:3])]
+        for attempt in range(3):
+            _start_together(tmp_path / f"run-{attempt}", sources, receiver)
+    finally:
+        receiver.close()

@@ -63,8 +63,8 @@ def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
     assert (
-        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 7
-    )  # m007: story look-ups
+        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 8
+    )  # m008: alert leases
 
 
 def test_save_find_aliases_and_flagged_view(store):
@@ -136,3 +136,78 @@ def test_unopenable_database_is_a_store_error(tmp_path):
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="cannot open database"):
         Store(tmp_path / "dir.db")
+
+
+READERS = [
+    ("search", "tariffs"),
+    ("matches",),
+    ("stories",),
+    ("stories", "show", "1"),
+    ("status",),
+    ("trends",),
+    ("alerts",),
+]
+
+
+@pytest.fixture
+def crawled_store(site, tmp_path):
+    from tests.conftest import run_cli, write_config
+    from tests.test_crawl import sources_at
+
+    config = write_config(tmp_path / "config.yaml", sources_at(site.url))
+    assert run_cli("crawl", config=config).returncode == 0
+    return config, tmp_path / "tradewatch.db"
+
+
+def _fingerprint(db) -> tuple:
+    """The store file as it is (a WAL reader may create -wal and -shm beside it: SQLite's own)."""
+    return db.stat().st_mtime_ns, db.read_bytes()
+
+
+def test_reading_commands_open_the_store_read_only(crawled_store):
+    from tests.conftest import run_cli
+
+    config, db = crawled_store
+    db.chmod(0o444)
+    before = _fingerprint(db)
+    for command in READERS:
+        result = run_cli(*command, config=config)
+        assert result.returncode in (0, 1), (command, result.stderr)  # status: 1 for a source needing care
+        assert "Error" not in result.stderr and "Traceback" not in result.stderr, (command, result.stderr)
+        assert result.stdout.strip(), command
+    assert _fingerprint(db) == before  # not a byte written, not a file touched
+
+
+def test_reading_commands_never_migrate_and_say_what_to_run(crawled_store):
+    from tests.conftest import run_cli
+
+    config, db = crawled_store
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm008_alert_leases'")  # a store from before it
+    conn.execute("ALTER TABLE alerts DROP COLUMN lease_until")
+    conn.commit()
+    conn.close()
+    before = _fingerprint(db)
+    for command in [*READERS, ("serve",)]:
+        result = run_cli(*command, config=config)
+        older = f"{db} was written by an older tradewatch: run 'tradewatch migrate' to bring it up to date"
+        assert (result.returncode, result.stderr.strip()) == (1, f"Error: {older}"), command
+    assert _fingerprint(db) == before
+    migrated = run_cli("migrate", config=config)
+    assert (migrated.returncode, migrated.stdout.strip()) == (0, f"{db}: 1 migrations applied")
+    assert run_cli("stories", config=config).returncode == 0
+    assert run_cli("migrate", config=config).stdout.strip() == f"{db}: up to date"
+
+
+def test_processes_opening_a_new_store_together_all_succeed(tmp_path):
+    script = "import sys; from crawler.store import Store; Store(sys.argv[1]).close()"
+    for attempt in range(4):  # before the write lock was taken first, 8 openers failed in every round
+        db = tmp_path / f"new-{attempt}.db"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", script, str(db)], stderr=subprocess.PIPE)
+            for _ in range(8)
+        ]
+        results = [(p.wait(timeout=60), p.communicate()[1].decode()) for p in procs]
+        assert all(code == 0 for code, _ in results), results
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 8
