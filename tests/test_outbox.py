@@ -10,45 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from jobs.demo.pages import article_html, rss_xml
+from jobs.demo.pages import rss_xml, tariff_story
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import free_port, poll, query, run_cli, write_config
 from tests.test_alerts import Receiver
 from tests.test_daemon import Daemon, no_daemon_outlives_its_test  # noqa: F401 (its clean-up applies here)
-
-TOPICS = [
-    ("steel", "Canada", "Ottawa", "Mélanie Joly", 25),
-    ("avocados", "Mexico", "Guadalajara", "Raquel Buenrostro", 17),
-    ("solar panels", "China", "Shenzhen", "Wang Wentao", 50),
-    ("cars", "Japan", "Nagoya", "Yoji Muto", 15),
-    ("wine", "France", "Bordeaux", "Sophie Primas", 200),
-    ("lumber", "Canada", "Vancouver", "David Eby", 14),
-    ("tomatoes", "Mexico", "Culiacán", "Juan Cortina", 21),
-    ("memory chips", "Korea", "Incheon", "Ahn Duk-geun", 32),
-    ("beef", "Brazil", "Goiânia", "Carlos Fávaro", 40),
-    ("cheese", "Switzerland", "Gruyères", "Helene Budliger", 39),
-    ("shrimp", "India", "Visakhapatnam", "Piyush Goyal", 26),
-]
-
-
-def story(n: int) -> tuple[str, str]:
-    """The path and page of a tariff story of its own (no two share an event)."""
-    product, country, city, person, rate = TOPICS[n]
-    title = f"Tariffs on {product} from {country} rise to {rate}%"
-    paragraphs = [
-        f"The United States will raise tariffs on {product} imported from {country} to {rate} percent.",
-        f"{person} said in {city} that {product} exporters would look for other buyers.",
-        f"Shipments of {product} through {city} reached {n + 3} million tonnes in {2010 + n}.",
-        f"Traders in {city} expect {product} prices to climb before the duty applies.",
-    ]
-    return f"/news/{n}", article_html(title, paragraphs, published=f"2026-12-0{1 + n % 5}T10:00:00Z")
 
 
 def desk_site(count: int) -> dict[str, Resource]:
     resources = {}
     items = []
     for n in range(count):
-        path, page = story(n)
+        path, page = tariff_story(n)
         resources[path] = Resource(page.encode())
         items.append({"title": f"Story {n}", "link": path, "guid": f"s{n}"})
     resources["/feed.xml"] = Resource(rss_xml("Desk", "/", items).encode(), "application/rss+xml")
@@ -235,7 +208,7 @@ def test_a_hung_receiver_delays_only_its_own_hook_in_the_daemon(tmp_path, hung):
             assert time.monotonic() - started < 60
             # A story published now reaches the healthy hook within seconds.
             items = [{"title": f"Story {n}", "link": f"/news/{n}", "guid": f"s{n}"} for n in range(11)]
-            site.resources["/news/10"] = Resource(story(10)[1].encode())
+            site.resources["/news/10"] = Resource(tariff_story(10)[1].encode())
             site.resources["/feed.xml"] = Resource(
                 rss_xml("Desk", "/", items).encode(), "application/rss+xml"
             )

@@ -158,3 +158,32 @@ def news_sitemap_xml(items: Sequence[dict[str, str]], publication: str = "The Le
             f"<news:title>{html.escape(item['title'])}</news:title>{keywords}</news:news></url>"
         )
     return _xml("urlset", "".join(parts), ' xmlns:news="http://www.google.com/schemas/sitemap-news/0.9"')
+
+
+TARIFF_TOPICS = [
+    ("steel", "Canada", "Ottawa", "Mélanie Joly", 25),
+    ("avocados", "Mexico", "Guadalajara", "Raquel Buenrostro", 17),
+    ("solar panels", "China", "Shenzhen", "Wang Wentao", 50),
+    ("cars", "Japan", "Nagoya", "Yoji Muto", 15),
+    ("wine", "France", "Bordeaux", "Sophie Primas", 200),
+    ("lumber", "Canada", "Vancouver", "David Eby", 14),
+    ("tomatoes", "Mexico", "Culiacán", "Juan Cortina", 21),
+    ("memory chips", "Korea", "Incheon", "Ahn Duk-geun", 32),
+    ("beef", "Brazil", "Goiânia", "Carlos Fávaro", 40),
+    ("cheese", "Switzerland", "Gruyères", "Helene Budliger", 39),
+    ("shrimp", "India", "Visakhapatnam", "Piyush Goyal", 26),
+]
+
+
+def tariff_story(n: int) -> tuple[str, str]:
+    """The path and page of tariff story ``n`` (0 to 10): no two tell one event, so each is a story
+    of its own (the outbox's tests and bench/stuck_hook.py)."""
+    product, country, city, person, rate = TARIFF_TOPICS[n]
+    title = f"Tariffs on {product} from {country} rise to {rate}%"
+    paragraphs = [
+        f"The United States will raise tariffs on {product} imported from {country} to {rate} percent.",
+        f"{person} said in {city} that {product} exporters would look for other buyers.",
+        f"Shipments of {product} through {city} reached {n + 3} million tonnes in {2010 + n}.",
+        f"Traders in {city} expect {product} prices to climb before the duty applies.",
+    ]
+    return f"/news/{n}", article_html(title, paragraphs, published=f"2026-12-0{1 + n % 5}T10:00:00Z")
