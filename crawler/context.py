@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from crawler.admission import Admission
 from crawler.config import FetchConfig, Hook, Rule, Source, StoriesConfig, rule_nodes
 from crawler.extract import Analyser
+from crawler.outbox import Owed
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
 from crawler.rules import Match
 from crawler.store import SourceState, Store
-from crawler.stories import Owed
 
 
 @dataclass

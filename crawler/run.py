@@ -10,7 +10,8 @@ from crawler.config import Config, Source
 from crawler.context import CrawlContext
 from crawler.pool import AnalysisPool
 from crawler.report import CrawlReport
-from crawler.store import SourceState, Store, utcnow
+from crawler.sqlite import utcnow
+from crawler.store import SourceState, Store
 
 
 def launch_crawl(

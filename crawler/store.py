@@ -8,24 +8,22 @@ at once; each article and its matches commit in one transaction.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import inspect
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.dates import utc_in
 from crawler.errors import StoreError
+from crawler.outbox import Owed, enqueue
 from crawler.rules import Match
-from crawler.stories import WINDOW, Frequencies, Grouper, Owed, Signature, pack, signature, story_alerts
+from crawler.sqlite import guarded, json_list, utcnow
+from crawler.stories import WINDOW, Frequencies, Grouper, Signature, pack, signature
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000  # WAL pages (4 KB) between automatic checkpoints: about 40 MB
@@ -40,54 +38,9 @@ _INSERT_ARTICLE = (
     f" VALUES ({', '.join('?' * (len(_ARTICLE_COLUMNS) + 1))})"
 )
 _INSERT_ALIAS = "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)"
-_INSERT_ALERT = (
-    "INSERT OR IGNORE INTO alerts"
-    " (id, hook, article_id, story_id, kind, rules, status, attempts, next_attempt_at, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
-)
 _INSERT_MATCH = (
     "INSERT INTO matches (article_id, rule, terms, hits, snippet, matched_at) VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-@contextmanager
-def sqlite_errors(what: str) -> Iterator[None]:
-    """The store's boundary: ``sqlite3.Error`` leaves as StoreError ("cannot <what>: <reason>")."""
-    try:
-        yield
-    except sqlite3.Error as error:
-        raise StoreError(f"cannot {what}: {error}") from None
-
-
-def guarded(what: str) -> Callable[[F], F]:
-    """Decorate a store method (generators too) so that no ``sqlite3.Error`` escapes it."""
-
-    def decorate(method: F) -> F:
-        if inspect.isgeneratorfunction(method):
-
-            @functools.wraps(method)
-            def generator(*args: Any, **kwargs: Any) -> Any:
-                with sqlite_errors(what):
-                    yield from method(*args, **kwargs)
-
-            return generator  # type: ignore[return-value]
-
-        @functools.wraps(method)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with sqlite_errors(what):
-                return method(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorate
-
-
-def json_list(values: Iterable[str]) -> str:
-    """A list column's value: a JSON array (a term with a comma in it survives)."""
-    return json.dumps(list(values), ensure_ascii=False)
 
 
 @migrations()
@@ -389,16 +342,6 @@ ORDER BY day, matches.rule
 """
 
 
-def alert_id(hook: str, url: str) -> str:
-    """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
-    return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
-
-
-def utcnow() -> str:
-    """The current time as an ISO 8601 UTC string, to the second."""
-    return utc_in()
-
-
 @dataclass(frozen=True)
 class SourceState:
     """What the store remembers about a source between runs."""
@@ -527,7 +470,7 @@ class Store:
         """Insert a new article with its aliases, matches, story and owed alerts in one transaction.
 
         ``alerts`` holds what each hook following a matched rule is owed (``Owed``, or (hook,
-        rules)); the article's story decides which it gets (``crawler.stories.story_alerts``).
+        rules)); the article's story decides which it gets (``crawler.outbox.story_alerts``).
         ``sig`` is the article's story signature (computed here when not given); ``window``
         the story window in seconds, None for no grouping. Returns the article's id.
         """
@@ -562,23 +505,7 @@ class Store:
                     [(article_id, m.rule, json_list(m.terms), m.hits, m.snippet, now) for m in matches],
                 )
                 link = grouper.record(article_id, row, sig, decision, now)
-                story = link.story_id
-                conn.executemany(
-                    _INSERT_ALERT,
-                    [
-                        (
-                            alert_id(hook, article["url"]),
-                            hook,
-                            article_id,
-                            story,
-                            kind,
-                            json_list(rules),
-                            now,
-                            now,
-                        )
-                        for hook, rules, kind in story_alerts(conn, story, owed)
-                    ],
-                )
+                enqueue(conn, article_id, article["url"], link.story_id, owed, now)
         except BaseException as error:
             self._frequencies = None  # it may count an article the rollback took back: read it again
             if isinstance(error, sqlite3.Error):

@@ -329,30 +329,6 @@ def signature(
     return Signature(tuple(blocks), key, outlet, has_text=bool(text))
 
 
-class Owed(NamedTuple):
-    """What a hook following a matched rule is owed by an article, before its story is known."""
-
-    hook: str
-    rules: Sequence[str]  # the matched rules the hook follows
-    updates: bool = False  # the hook's ``updates:``: a follow-up when a copy matches new rules
-
-
-def story_alerts(
-    conn: sqlite3.Connection, story_id: int, owed: Sequence[Owed]
-) -> list[tuple[str, list[str], str]]:
-    """(hook, rules, kind) of the alerts an article of ``story_id`` adds: one per story and hook
-    (``story``), and for a hook with ``updates:`` one (``update``) naming rules no earlier alert named."""
-    alerts = []
-    for hook, rules, updates in owed:
-        earlier = conn.execute("SELECT rules FROM alerts WHERE hook = ? AND story_id = ?", [hook, story_id])
-        named = [json.loads(row[0] or "[]") for row in earlier]
-        if not named:
-            alerts.append((hook, list(rules), "story"))
-        elif updates and (new := [r for r in rules if not any(r in n for n in named)]):
-            alerts.append((hook, new, "update"))
-    return alerts
-
-
 @dataclass(frozen=True)
 class Link:
     """The decision on one article: the story it belongs to, and why."""

@@ -169,9 +169,9 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
 
 
 def _deliver(config: Config, wait: float) -> None:
+    from crawler.outbox import Outbox
     from crawler.store import Store
     from jobs.dispatch import deliver_pending
-    from jobs.outbox import Outbox
 
     report = deliver_pending(config.database, config.hooks, wait)
     store = Store(config.database)
@@ -693,8 +693,8 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
         return
     import json
 
+    from crawler.outbox import Outbox
     from crawler.store import Store
-    from jobs.outbox import Outbox
 
     rows = Outbox(Store(_config(ctx).database, readonly=True)).alerts(status, limit)
     if as_json:
@@ -716,8 +716,8 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
 @click.pass_context
 def alerts_retry(ctx: click.Context, alert_id: str | None, dead: bool) -> None:
     """Make an alert (ALERT_ID) or every --dead one due again; the next crawl or run sends it."""
+    from crawler.outbox import Outbox
     from crawler.store import Store
-    from jobs.outbox import Outbox
 
     if bool(alert_id) == dead:
         raise click.UsageError("give an ALERT_ID or --dead")
@@ -738,9 +738,9 @@ def hooks() -> None:
 def hooks_test(ctx: click.Context, name: str) -> None:
     """Send a sample alert through hook NAME and report the outcome (exit 1 if it fails)."""
     from crawler.errors import HookError
-    from crawler.store import utcnow
+    from crawler.outbox import alert_payload
+    from crawler.sqlite import utcnow
     from jobs.hooks import deliver
-    from jobs.outbox import alert_payload
 
     hook = _config(ctx).hook(name)
     article = {

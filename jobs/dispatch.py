@@ -31,9 +31,10 @@ from typing import Any
 from crawler.config import Hook
 from crawler.dates import from_iso, utc_in
 from crawler.errors import HookError, TradewatchError
-from crawler.store import Store, utcnow
+from crawler.outbox import Outbox, attempts, by_story
+from crawler.sqlite import utcnow
+from crawler.store import Store
 from jobs.hooks import deliver, payload_json
-from jobs.outbox import Outbox, attempts, by_story
 
 logger = logging.getLogger(__name__)
 STOP_GRACE = 2.0  # seconds the lanes get to finish a delivery when the process stops

@@ -8,8 +8,8 @@ from typing import Any
 
 from crawler.config import Config
 from crawler.dates import from_iso, iso, utc_in
+from crawler.outbox import Outbox
 from crawler.store import Store
-from jobs.outbox import Outbox
 
 
 def _parse(timestamp: str | None) -> datetime | None:

@@ -228,10 +228,10 @@ def test_a_hung_receiver_delays_only_its_own_hook_in_the_daemon(tmp_path, hung):
 def test_a_hook_kind_that_raises_anything_fails_its_alert_alone(owed, monkeypatch):
     """In process, with the real store: a hook kind's own bug is recorded like a failed delivery."""
     from crawler.config import load_config
+    from crawler.outbox import Outbox
     from crawler.store import Store
     from jobs import hooks as kinds
     from jobs.dispatch import DispatchReport, dispatch_hook
-    from jobs.outbox import Outbox
 
     config_path, db, healthy, errors = owed
     receiver = Receiver()

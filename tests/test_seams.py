@@ -12,13 +12,13 @@ import pytest
 from crawler.admission import Admission, Outcome, SkipReason
 from crawler.config import SOURCE_KINDS, Source, load_config
 from crawler.errors import ConfigError, StoreError
+from crawler.outbox import Outbox
 from crawler.rules import Match
 from crawler.sources import KINDS, Entry
 from crawler.store import Store
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
 from jobs.hooks import HOOKS
-from jobs.outbox import Outbox
 from tests.conftest import paragraphs, query, run_cli, write_config
 from tests.test_alerts import Receiver
 

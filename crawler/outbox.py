@@ -1,19 +1,77 @@
-"""The outbox, read from the jobs' side: alerts due, their payloads, and how each delivery went.
+"""The outbox: the one home of the ``alerts`` table, where crawling hands over to alerting.
 
-The crawler writes alerts (``crawler.store.Store.save_article``) in the same transaction as the
-article and its matches; everything after that lives here, next to the hooks. SQLite is the one
-seam between crawling and alerting, and its errors leave as StoreError here too.
+``enqueue`` names and writes the alerts an article owes, inside the writer's transaction (with the
+article and its matches, so a crash loses none); ``Outbox`` reads them back (due alerts, their
+payloads) and records each delivery (claims, sent, failed, retried). The hooks and the dispatcher
+(``jobs/``) use it. SQLite is the one seam between crawling and alerting, and its errors leave
+as StoreError here too; a cell a person edited into something else is the error of its alert alone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crawler.dates import utc_in
 from crawler.errors import StoreError
-from crawler.store import Store, guarded, utcnow
+from crawler.sqlite import guarded, json_list, utcnow
+
+if TYPE_CHECKING:
+    from crawler.store import Store
+
+
+_INSERT_ALERT = (
+    "INSERT OR IGNORE INTO alerts"
+    " (id, hook, article_id, story_id, kind, rules, status, attempts, next_attempt_at, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)"
+)
+
+
+class Owed(NamedTuple):
+    """What a hook following a matched rule is owed by an article, before its story is known."""
+
+    hook: str
+    rules: Sequence[str]  # the matched rules the hook follows
+    updates: bool = False  # the hook's ``updates:``: a follow-up when a copy matches new rules
+
+
+def alert_id(hook: str, url: str) -> str:
+    """The stable id of the alert of article ``url`` to ``hook``: receivers deduplicate on it."""
+    return "tw-" + hashlib.sha1(f"{hook}\n{url}".encode()).hexdigest()[:24]
+
+
+def story_alerts(
+    conn: sqlite3.Connection, story_id: int, owed: Sequence[Owed]
+) -> list[tuple[str, list[str], str]]:
+    """(hook, rules, kind) of the alerts an article of ``story_id`` adds: one per story and hook
+    (``story``), and for a hook with ``updates:`` one (``update``) naming rules no earlier alert
+    named (an earlier ``rules`` cell that is not JSON names none: the story's alert exists)."""
+    alerts = []
+    for hook, rules, updates in owed:
+        earlier = conn.execute("SELECT rules FROM alerts WHERE hook = ? AND story_id = ?", [hook, story_id])
+        named = [_rules_shown(row[0]) for row in earlier]
+        if not named:
+            alerts.append((hook, list(rules), "story"))
+        elif updates and (new := [r for r in rules if not any(r in n for n in named)]):
+            alerts.append((hook, new, "update"))
+    return alerts
+
+
+def enqueue(
+    conn: sqlite3.Connection, article_id: int, url: str, story_id: int, owed: Sequence[Owed], now: str
+) -> None:
+    """Write the alerts article ``article_id`` (at ``url``, in ``story_id``) owes, due ``now``: in the
+    caller's transaction, after the story is decided."""
+    conn.executemany(
+        _INSERT_ALERT,
+        [
+            (alert_id(hook, url), hook, article_id, story_id, kind, json_list(rules), now, now)
+            for hook, rules, kind in story_alerts(conn, story_id, owed)
+        ],
+    )
 
 
 def json_cell(value: Any, where: str) -> list[Any]:
