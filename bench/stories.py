@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.dates import iso  # noqa: E402
 from crawler.store import Store  # noqa: E402
-from crawler.stories import Grouper, signature  # noqa: E402
+from crawler.stories import WINDOW, Grouper, signature  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NOW = "2026-11-30T12:00:00Z"
@@ -70,7 +70,10 @@ def quality(which: str) -> None:
             for article in sorted(texts):
                 text = texts[article]
                 article_id = store.save_article(
-                    row(f"https://news.example/{article}", None, text, f"outlet-{article}", NOW, lang), [], []
+                    row(f"https://news.example/{article}", None, text, f"outlet-{article}", NOW, lang),
+                    [],
+                    [],
+                    window=WINDOW,
                 )
                 story[article] = store.db.execute(
                     "SELECT story_id FROM articles WHERE id = ?", [article_id]
@@ -131,12 +134,14 @@ def synthetic(seed: int = 7, verbose: bool = False) -> None:
         originals, copies = {}, []
         for n, (title, body) in enumerate(articles):
             originals[n] = store.save_article(
-                row(f"https://wire.example/{n}", title, body, f"site{n}", NOW), [], []
+                row(f"https://wire.example/{n}", title, body, f"site{n}", NOW), [], [], window=WINDOW
             )
         for n, (title, body) in enumerate(articles):
             for k, (kind, other_title, text) in enumerate(variants(title, body, rng)):
                 url = f"https://outlet{k}.example/{n}"
-                article_id = store.save_article(row(url, other_title, text, f"outlet{k}", NOW), [], [])
+                article_id = store.save_article(
+                    row(url, other_title, text, f"outlet{k}", NOW), [], [], window=WINDOW
+                )
                 copies.append((kind, n, article_id))
         story = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
         reasons = dict(store.db.execute("SELECT article_id, reason FROM story_links").fetchall())
@@ -181,7 +186,9 @@ def seed(store: Store, count: int, rng: random.Random, pool: list[str], start: f
     for n in range(count):
         title, text = generated(n, rng, pool)
         url = f"https://seed.example/{start}/{n}"
-        store.save_article(row(url, title, text, f"s{n % 50}", iso_at(start + n * step)), [], [])
+        store.save_article(
+            row(url, title, text, f"s{n % 50}", iso_at(start + n * step)), [], [], window=WINDOW
+        )
 
 
 def iso_at(seconds: float) -> str:

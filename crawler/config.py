@@ -15,8 +15,10 @@ from typing import Any, Protocol
 
 import yaml
 
+from crawler import __version__
 from crawler.errors import ConfigError, ConfigErrors, QueryError
 from crawler.rules import Node, parse_query, terms_query
+from crawler.stories import WINDOW
 from crawler.urls import url_problem
 
 HOOK_OPTIONS = frozenset(
@@ -24,7 +26,7 @@ HOOK_OPTIONS = frozenset(
 )  # keys every hook kind takes
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_DATABASE = "tradewatch.db"
-DEFAULT_USER_AGENT = "tradewatch/0.1 (self-hosted trade-policy news monitor)"
+DEFAULT_USER_AGENT = f"tradewatch/{__version__} (self-hosted trade-policy news monitor)"
 ROBOTS_AGENT = "tradewatch"  # the token robots.txt groups are matched against
 SOURCE_KINDS = ("feed", "page", "sitemap")
 SITEMAP_MAX_AGE = 2 * 86400.0  # news sitemaps list two days of stories
@@ -122,7 +124,13 @@ class RetryPolicy:
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt (before jitter)."""
-        return min(self.first * 2 ** (attempts - 1), self.max)
+        return doubling(self.first, attempts, self.max)
+
+
+def doubling(first: float, failures: int, cap: float) -> float:
+    """The one backoff of tradewatch: ``first`` seconds after one failure, doubling, at most ``cap``
+    (a hook's retries, a failing source's next crawl); 0 after none."""
+    return min(first * 2 ** (failures - 1), cap) if failures > 0 else 0.0
 
 
 class HookKind(Protocol):
@@ -161,7 +169,7 @@ class Hook:
 class StoriesConfig:
     """Story grouping: ``window`` (seconds) between an article and a copy it joins; None: off."""
 
-    window: float | None = 3 * 86400.0
+    window: float | None = WINDOW  # the one default (crawler.stories.WINDOW, where it is explained)
 
     @property
     def grouping(self) -> bool:

@@ -465,14 +465,16 @@ class Store:
         matches: Sequence[Match],
         alerts: Sequence[Owed | tuple[str, Sequence[str]]] = (),
         sig: Signature | None = None,
-        window: float | None = WINDOW,
+        *,
+        window: float | None,
     ) -> int:
         """Insert a new article with its aliases, matches, story and owed alerts in one transaction.
 
         ``alerts`` holds what each hook following a matched rule is owed (``Owed``, or (hook,
         rules)); the article's story decides which it gets (``crawler.outbox.story_alerts``).
         ``sig`` is the article's story signature (computed here when not given); ``window``
-        the story window in seconds, None for no grouping. Returns the article's id.
+        the story window in seconds, None for no grouping: given by every caller (the config's
+        ``stories:``), so that no caller groups by default. Returns the article's id.
         """
         # Plain prepared statements: this runs once per article, and sqlite-utils' insert()
         # re-reads the table's schema on every call.

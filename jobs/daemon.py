@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from crawler.config import Config, Source, load_config
+from crawler.config import Config, Source, doubling, load_config
 from crawler.dates import from_iso
 from crawler.errors import ConfigError, TradewatchError
 from crawler.store import Store
@@ -39,8 +39,7 @@ STOP_CANCEL = 2.0  # ...then to close once Scrapy is told to stop, before its ta
 
 def backoff_delay(source: Source, failures: int, retry_after: float | None) -> float:
     """How long a source that failed ``failures`` times in a row waits before its next try."""
-    delay = min(source.every * 2 ** (failures - 1), max(BACKOFF_CAP, source.every)) if failures else 0.0
-    return max(delay, retry_after or 0.0)
+    return max(doubling(source.every, failures, max(BACKOFF_CAP, source.every)), retry_after or 0.0)
 
 
 class Daemon:

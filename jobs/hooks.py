@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from crawler import __version__
 from crawler.config import Hook, boolean_value, check_keys, http_url_value, text_value
 from crawler.errors import HookError
 from crawler.urls import redact_url
 
-USER_AGENT = "tradewatch/0.1 (alert hook)"
+USER_AGENT = f"tradewatch/{__version__} (alert hook)"
 
 
 def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> tuple[str, bytes]:

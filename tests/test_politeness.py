@@ -49,8 +49,11 @@ def test_delay_spaces_requests_to_one_host(tmp_path):
 def test_user_agent_names_tradewatch_and_the_contact_url(tmp_path):
     with SiteServer(slow_site(1)) as server:
         crawl(tmp_path, server, delay=0, contact="https://example.org/about-our-monitor")
+    from importlib.metadata import version
+
     assert set(server.user_agents) == {
-        "tradewatch/0.1 (self-hosted trade-policy news monitor) (+https://example.org/about-our-monitor)"
+        f"tradewatch/{version('tradewatch')} (self-hosted trade-policy news monitor)"
+        " (+https://example.org/about-our-monitor)"
     }
 
 

@@ -24,7 +24,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.store import Store, migrations
-from crawler.stories import FLUSH, Frequencies
+from crawler.stories import FLUSH, WINDOW, Frequencies
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import query, run_cli, write_config
@@ -497,10 +497,14 @@ def test_look_up_keys_older_than_ten_days_are_forgotten_and_counts_kept(tmp_path
 
     path = tmp_path / "tw.db"
     store = Store(path)
-    old = store.save_article(article(1, 20), [], [])  # pruning runs at a store's first save: none yet
+    old = store.save_article(
+        article(1, 20), [], [], window=WINDOW
+    )  # pruning runs at a store's first save: none yet
     store.close()
     store = Store(path)
-    new = store.save_article(article(2, 0), [], [])  # the second store's first save prunes the old keys
+    new = store.save_article(
+        article(2, 0), [], [], window=WINDOW
+    )  # the second store's first save prunes the old keys
     store.close()
     keys = {r["article_id"] for r in query(path, "SELECT DISTINCT article_id FROM story_keys")}
     paragraphs = {r["article_id"] for r in query(path, "SELECT DISTINCT article_id FROM story_paragraphs")}
@@ -517,7 +521,7 @@ def _save_item(store: Store, n: int, paragraphs: list[str], sources: int) -> Non
     text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 7])
     article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
                "source": f"s{n % sources}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
-    store.save_article(article, [], [])
+    store.save_article(article, [], [], window=WINDOW)
 
 
 def _exact_counts(path: Path) -> dict[str, int]:
