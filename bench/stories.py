@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from crawler.dates import iso  # noqa: E402
+from crawler.ingest import save_article  # noqa: E402
 from crawler.store import Store  # noqa: E402
 from crawler.stories import WINDOW, Grouper, signature  # noqa: E402
 
@@ -69,7 +70,8 @@ def quality(which: str) -> None:
             story = {}
             for article in sorted(texts):
                 text = texts[article]
-                article_id = store.save_article(
+                article_id = save_article(
+                    store,
                     row(f"https://news.example/{article}", None, text, f"outlet-{article}", NOW, lang),
                     [],
                     [],
@@ -133,14 +135,14 @@ def synthetic(seed: int = 7, verbose: bool = False) -> None:
         store = Store(Path(tmp) / "bench.db")
         originals, copies = {}, []
         for n, (title, body) in enumerate(articles):
-            originals[n] = store.save_article(
-                row(f"https://wire.example/{n}", title, body, f"site{n}", NOW), [], [], window=WINDOW
+            originals[n] = save_article(
+                store, row(f"https://wire.example/{n}", title, body, f"site{n}", NOW), [], [], window=WINDOW
             )
         for n, (title, body) in enumerate(articles):
             for k, (kind, other_title, text) in enumerate(variants(title, body, rng)):
                 url = f"https://outlet{k}.example/{n}"
-                article_id = store.save_article(
-                    row(url, other_title, text, f"outlet{k}", NOW), [], [], window=WINDOW
+                article_id = save_article(
+                    store, row(url, other_title, text, f"outlet{k}", NOW), [], [], window=WINDOW
                 )
                 copies.append((kind, n, article_id))
         story = dict(store.db.execute("SELECT id, story_id FROM articles").fetchall())
@@ -186,8 +188,8 @@ def seed(store: Store, count: int, rng: random.Random, pool: list[str], start: f
     for n in range(count):
         title, text = generated(n, rng, pool)
         url = f"https://seed.example/{start}/{n}"
-        store.save_article(
-            row(url, title, text, f"s{n % 50}", iso_at(start + n * step)), [], [], window=WINDOW
+        save_article(
+            store, row(url, title, text, f"s{n % 50}", iso_at(start + n * step)), [], [], window=WINDOW
         )
 
 
@@ -224,7 +226,7 @@ def cost(seed_articles: int) -> None:
                 for w, store in stores.items():
                     article = row(f"https://x.example/{n}", title, body, f"s{n % 7}", NOW)
                     started = time.process_time()
-                    store.save_article(article, [], [], sig=sig, window=w)
+                    save_article(store, article, [], [], sig=sig, window=w)
                     spent[w] += time.process_time() - started
             for store in stores.values():
                 store.close()

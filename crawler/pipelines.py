@@ -64,14 +64,13 @@ class StorePipeline(_CrawlPipeline):
             elif verdict.outcome is Outcome.TOO_OLD:
                 counts.old += 1
             else:
-                matches = context.applicable(analysis.matches, analysis.lang)
-                context.store.save_article(
+                _, matches = context.ingest.store(
+                    context.store,
                     analysis.row(entry.source, item.fetch_error),
                     keys,
-                    matches,
-                    context.alerts_owed(matches),
-                    sig=analysis.signature,
-                    window=context.stories.window,
+                    analysis.matches,
+                    analysis.lang,
+                    analysis.signature,
                 )
                 counts.new += 1
                 counts.flagged += bool(matches)

@@ -20,27 +20,13 @@ from sqlite_utils.migrations import Migrations
 
 from crawler.dates import utc_in
 from crawler.errors import StoreError
-from crawler.outbox import Owed, enqueue
-from crawler.rules import Match
 from crawler.sqlite import guarded, json_list, utcnow
-from crawler.stories import WINDOW, Frequencies, Grouper, Signature, pack, signature
+from crawler.stories import WINDOW, Grouper, pack, signature
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000  # WAL pages (4 KB) between automatic checkpoints: about 40 MB
 migrations = Migrations("tradewatch")
-PRUNE_EVERY = 2048  # saves between two prunings of the story look-up tables (crawler.stories.Grouper.prune)
-_ARTICLE_COLUMNS = (
-    "url", "title", "summary", "text", "author", "published_at", "published_from", "updated_at",
-    "keywords", "source", "lang", "content_hash", "fetch_error", "fetched_at",
-)  # fmt: skip
-_INSERT_ARTICLE = (
-    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)}, story_id)"
-    f" VALUES ({', '.join('?' * (len(_ARTICLE_COLUMNS) + 1))})"
-)
-_INSERT_ALIAS = "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)"
-_INSERT_MATCH = (
-    "INSERT INTO matches (article_id, rule, terms, hits, snippet, matched_at) VALUES (?, ?, ?, ?, ?, ?)"
-)
+INSERT_ALIAS = "INSERT OR IGNORE INTO article_urls (url, article_id) VALUES (?, ?)"
 
 
 @migrations()
@@ -382,8 +368,7 @@ class Store:
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
-        self._frequencies: Frequencies | None = None  # the writer's, read at its first save
-        self._saves = 0
+        self.writer: Any = None  # crawler.ingest's state for this connection (its fact counts)
         self.migrated = 0  # migrations this open applied
         try:
             if readonly:
@@ -456,64 +441,7 @@ class Store:
         """Record more URLs or feed ids by which an article is reached."""
         rows = [(u, article_id) for u in dict.fromkeys(urls) if u]
         with self.db.atomic():
-            self.db.conn.executemany(_INSERT_ALIAS, rows)
-
-    def save_article(
-        self,
-        article: dict[str, Any],
-        aliases: Sequence[str],
-        matches: Sequence[Match],
-        alerts: Sequence[Owed | tuple[str, Sequence[str]]] = (),
-        sig: Signature | None = None,
-        *,
-        window: float | None,
-    ) -> int:
-        """Insert a new article with its aliases, matches, story and owed alerts in one transaction.
-
-        ``alerts`` holds what each hook following a matched rule is owed (``Owed``, or (hook,
-        rules)); the article's story decides which it gets (``crawler.outbox.story_alerts``).
-        ``sig`` is the article's story signature (computed here when not given); ``window``
-        the story window in seconds, None for no grouping: given by every caller (the config's
-        ``stories:``), so that no caller groups by default. Returns the article's id.
-        """
-        # Plain prepared statements: this runs once per article, and sqlite-utils' insert()
-        # re-reads the table's schema on every call.
-        now = utcnow()
-        values = [article.get(c) for c in _ARTICLE_COLUMNS[:-1]] + [now]
-        if sig is None and window is not None:
-            sig = signature(article.get("title"), article.get("summary"), article.get("text"),
-                            [(m.rule, m.terms) for m in matches])  # fmt: skip
-        owed = [a if isinstance(a, Owed) else Owed(*a) for a in alerts]
-        try:
-            with self.db.atomic():
-                conn = self.db.conn
-                # The story is decided first, so that the article is inserted with it (an UPDATE
-                # would re-index its text in the full-text index).
-                if self._frequencies is None:
-                    self._frequencies = Frequencies(conn)
-                grouper = Grouper(conn, window, self._frequencies)
-                if self._saves % PRUNE_EVERY == 0:
-                    grouper.prune(now)  # a scan of the look-up tables, at the first save and now and then
-                self._saves += 1
-                row = {**article, "fetched_at": now}
-                decision = grouper.decide(row, sig, now)
-                article_id = int(conn.execute(_INSERT_ARTICLE, [*values, decision.link.story_id]).lastrowid)
-                urls = [u for u in dict.fromkeys([article["url"], *aliases]) if u]
-                conn.executemany(_INSERT_ALIAS, [(u, article_id) for u in urls])
-                # A URL marked as a sitemap's archive may turn up dated, and new, in another sitemap.
-                conn.executemany("DELETE FROM skipped WHERE url = ?", [(u,) for u in urls])
-                conn.executemany(
-                    _INSERT_MATCH,
-                    [(article_id, m.rule, json_list(m.terms), m.hits, m.snippet, now) for m in matches],
-                )
-                link = grouper.record(article_id, row, sig, decision, now)
-                enqueue(conn, article_id, article["url"], link.story_id, owed, now)
-        except BaseException as error:
-            self._frequencies = None  # it may count an article the rollback took back: read it again
-            if isinstance(error, sqlite3.Error):
-                raise StoreError(f"cannot save article {article.get('url')}: {error}") from None
-            raise
-        return article_id
+            self.db.conn.executemany(INSERT_ALIAS, rows)
 
     def skip(self, urls: Sequence[str], source: str, published_at: str | None, reason: str) -> int:
         """Remember entries not kept (too old, bad links), so that they are never fetched again.

@@ -12,6 +12,7 @@ import pytest
 from crawler.admission import Admission, Outcome, SkipReason
 from crawler.config import SOURCE_KINDS, Source, load_config
 from crawler.errors import ConfigError, StoreError
+from crawler.ingest import save_article
 from crawler.outbox import Outbox
 from crawler.rules import Match
 from crawler.sources import KINDS, Entry
@@ -30,8 +31,8 @@ ARTICLE = {"url": "https://example.org/a", "title": "Steel", "source": "s", "con
 def locked(tmp_path):
     """A store whose database another connection holds the write lock of, with a short busy timeout."""
     store = Store(tmp_path / "tw.db")
-    article_id = store.save_article(
-        ARTICLE, [], [Match("r", ("steel",), 1, "steel")], [("desk", ["r"])], window=WINDOW
+    article_id = save_article(
+        store, ARTICLE, [], [Match("r", ("steel",), 1, "steel")], [("desk", ["r"])], window=WINDOW
     )
     store.db.execute("PRAGMA busy_timeout = 50")
     holder = sqlite3.connect(tmp_path / "tw.db", isolation_level=None)
@@ -52,8 +53,8 @@ WRITES = {
         "s", {"http://x/s": ("e", None)}
     ),
     "skip": lambda store, _: store.skip(["https://example.org/c"], "s", None, "older than max_age"),
-    "save_article": lambda store, _: store.save_article(
-        {**ARTICLE, "url": "https://example.org/d"}, [], [], window=WINDOW
+    "save_article": lambda store, _: save_article(
+        store, {**ARTICLE, "url": "https://example.org/d"}, [], [], window=WINDOW
     ),
 }
 
@@ -114,7 +115,7 @@ def test_a_term_with_a_comma_survives_into_the_payload(tmp_path):
 
 def test_the_migration_turns_joined_lists_into_json(tmp_path):
     store = Store(tmp_path / "tw.db")
-    store.save_article(ARTICLE, [], [Match("r", ("a",), 1, "a")], [("desk", ["r"])], window=WINDOW)
+    save_article(store, ARTICLE, [], [Match("r", ("a",), 1, "a")], [("desk", ["r"])], window=WINDOW)
     # As a store written before m005 held them:
     store.db.execute("UPDATE matches SET terms = 'aranceles, T-MEC'")
     store.db.execute("UPDATE alerts SET rules = 'tariffs, usmca'")
@@ -141,7 +142,7 @@ def test_admission_gives_one_verdict_per_entry(tmp_path):
         Outcome.TOO_OLD
     )
     assert admission.at_listing(Entry("f", None)).outcome is Outcome.NO_LINK
-    article_id = store.save_article({**ARTICLE, "url": "http://x/a"}, ["f:a"], [], window=WINDOW)
+    article_id = save_article(store, {**ARTICLE, "url": "http://x/a"}, ["f:a"], [], window=WINDOW)
     assert admission.at_listing(Entry("f", "http://x/other", guid="a")).article_id == article_id
     listed = [Entry("m", "http://x/old"), Entry("m", "http://x/new", lastmod="2999-01-01T00:00:00Z")]
     kept, archived = admission.archive(listed, sitemap)

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from crawler.errors import StoreError
+from crawler.ingest import save_article
 from crawler.rules import Match
 from crawler.store import Store
 from crawler.stories import WINDOW
@@ -70,8 +71,8 @@ def test_reopening_applies_no_migration_twice(tmp_path):
 
 def test_save_find_aliases_and_flagged_view(store):
     match = Match("tariffs", ("aranceles",), 2, "… aranceles …")
-    article_id = store.save_article(
-        ARTICLE, ["https://example.org/a?amp=1", "gob:17"], [match], window=WINDOW
+    article_id = save_article(
+        store, ARTICLE, ["https://example.org/a?amp=1", "gob:17"], [match], window=WINDOW
     )
     assert store.find_article(["nope", "gob:17"]) == article_id
     store.add_aliases(article_id, ["https://amp.example.org/a", "gob:17"])
@@ -83,7 +84,7 @@ def test_save_find_aliases_and_flagged_view(store):
 
 
 def test_fts_is_accent_blind_and_current(store):
-    article_id = store.save_article(ARTICLE, [], [], window=WINDOW)
+    article_id = save_article(store, ARTICLE, [], [], window=WINDOW)
     hits = store.db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH 'economia'").fetchall()
     assert hits == [(article_id,)]
     store.db["articles"].update(article_id, {"summary": "nada"})
@@ -94,7 +95,7 @@ def test_fts_is_accent_blind_and_current(store):
 
 
 def test_sqlite_utils_search_command_works(store, tmp_path):
-    store.save_article(ARTICLE, [], [], window=WINDOW)
+    save_article(store, ARTICLE, [], [], window=WINDOW)
     result = subprocess.run(
         [sys.executable, "-m", "sqlite_utils", "search", str(store.path), "articles", "acero", "--csv"],
         capture_output=True,
@@ -105,23 +106,23 @@ def test_sqlite_utils_search_command_works(store, tmp_path):
 
 
 def test_a_failed_save_leaves_nothing_behind(store):
-    store.save_article(ARTICLE, [], [], window=WINDOW)
+    save_article(store, ARTICLE, [], [], window=WINDOW)
     with pytest.raises(StoreError):
         # Same URL again: the UNIQUE index refuses it, and the matches must not land either.
-        store.save_article(
-            ARTICLE, ["https://example.org/other"], [Match("r", ("x",), 1, "x")], window=WINDOW
+        save_article(
+            store, ARTICLE, ["https://example.org/other"], [Match("r", ("x",), 1, "x")], window=WINDOW
         )
     assert store.db.execute("SELECT count(*) FROM matches").fetchone() == (0,)
     assert store.find_article(["https://example.org/other"]) is None
 
 
 def test_a_reader_in_a_transaction_does_not_block_the_writer(store):
-    store.save_article(ARTICLE, [], [], window=WINDOW)
+    save_article(store, ARTICLE, [], [], window=WINDOW)
     reader = sqlite3.connect(store.path, timeout=0.1)
     reader.execute("BEGIN")
     assert reader.execute("SELECT count(*) FROM articles").fetchone() == (1,)
-    store.save_article(
-        {**ARTICLE, "url": "https://example.org/b"}, [], [], window=WINDOW
+    save_article(
+        store, {**ARTICLE, "url": "https://example.org/b"}, [], [], window=WINDOW
     )  # no "database is locked"
     assert reader.execute("SELECT count(*) FROM articles").fetchone() == (1,)  # its snapshot
     reader.rollback()

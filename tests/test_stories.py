@@ -23,6 +23,7 @@ import pytest
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from crawler.ingest import save_article
 from crawler.store import Store, migrations
 from crawler.stories import FLUSH, WINDOW, Frequencies
 from jobs.demo.pages import article_html, rss_xml
@@ -497,13 +498,13 @@ def test_look_up_keys_older_than_ten_days_are_forgotten_and_counts_kept(tmp_path
 
     path = tmp_path / "tw.db"
     store = Store(path)
-    old = store.save_article(
-        article(1, 20), [], [], window=WINDOW
+    old = save_article(
+        store, article(1, 20), [], [], window=WINDOW
     )  # pruning runs at a store's first save: none yet
     store.close()
     store = Store(path)
-    new = store.save_article(
-        article(2, 0), [], [], window=WINDOW
+    new = save_article(
+        store, article(2, 0), [], [], window=WINDOW
     )  # the second store's first save prunes the old keys
     store.close()
     keys = {r["article_id"] for r in query(path, "SELECT DISTINCT article_id FROM story_keys")}
@@ -521,7 +522,7 @@ def _save_item(store: Store, n: int, paragraphs: list[str], sources: int) -> Non
     text = " ".join(paragraphs[n % len(paragraphs) :] + paragraphs[: n % 7])
     article = {"url": f"https://example.org/{n}", "title": f"Item {n}", "text": text,
                "source": f"s{n % sources}", "lang": "es", "content_hash": f"{n:040d}"}  # fmt: skip
-    store.save_article(article, [], [], window=WINDOW)
+    save_article(store, article, [], [], window=WINDOW)
 
 
 def _exact_counts(path: Path) -> dict[str, int]:
@@ -557,7 +558,7 @@ def test_fact_counts_follow_a_second_writer(tmp_path):
     first, second = Store(path), Store(path)
     try:
         _save_item(first, 0, paragraphs, 3)
-        counts = first._frequencies.counts
+        counts = first.writer.frequencies.counts
         assert counts(_exact_counts(path)) == _exact_counts(path)  # now in the first's memory
         for n in range(1, FLUSH + 6):  # a batch of the second's written to story_facts, with the first's
             _save_item(second, n, paragraphs, 3)
