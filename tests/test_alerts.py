@@ -257,11 +257,6 @@ def test_hook_config_errors(tmp_path):
     )
 
 
-def test_readme_documents_the_alerts_table():
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
-    assert "### `alerts`" in readme
-
-
 def test_apprise_hook_delivers_through_an_apprise_url(site, receiver, tmp_path):
     pytest.importorskip("apprise")
     target = receiver.url.replace("http://", "json://")  # Apprise's JSON-over-HTTP notifier

@@ -1,0 +1,138 @@
+"""The story decision, pure: each kind of evidence, and each trap, without a database."""
+
+from __future__ import annotations
+
+from crawler.stories import decision as judge
+from crawler.stories.decision import Candidate, Found
+from crawler.stories.signature import signature
+from crawler.stories.tuning import Tuning
+
+STORY = [
+    "Mexican President Claudia Sheinbaum agreed with Donald Trump on a 90-day truce on the 25% tariffs"
+    " on Mexican steel, after a 40-minute call on Monday.",
+    "Economy Secretary Marcelo Ebrard will travel to Washington on Thursday to meet Jamieson Greer about"
+    " quotas for Ternium and Canacero members.",
+    "Steel exports reached 3,200 million dollars in 2025, and 14,000 jobs depend on the agreement.",
+]
+OTHER = [
+    "Brazilian farmers in Goiânia expect soybean prices to fall after Beijing cut its purchases by 12%.",
+    "The Ministry of Agriculture said 7,500 growers would receive emergency credit from Banco do Brasil.",
+    "Exporters in Santos reported that 31 cargo ships were waiting for berths on Friday.",
+]
+
+
+def article(body: list[str], title: str, source: str = "ledger", lang: str = "en", hash_: str = "a") -> dict:
+    return {"title": title, "text": "\n".join(body), "source": source, "lang": lang, "content_hash": hash_}
+
+
+def candidate(body: list[str], title: str, *, source: str = "wire", lang: str = "en", hash_: str = "b",
+              article_id: int = 1, with_text: bool = True) -> Candidate:  # fmt: skip
+    sig = signature(title, None, "\n".join(body) if with_text else None)
+    mine = judge.features(sig, set())
+    return Candidate(
+        article_id=article_id, story_id=10 + article_id, source=source, outlet=sig.outlet, lang=lang,
+        facts=mine.facts, samples=mine.samples, contexts=mine.printed, title_key=sig.title_key,
+        has_text=with_text, content_hash=hash_,
+    )  # fmt: skip
+
+
+def weigh(row: dict, sig, others: list[Candidate], total: int = 1000, counts: dict | None = None):
+    """The evidence found and the rewrites scored, as Grouper.decide gathers them."""
+    mine = judge.features(sig, set())
+    counts = counts if counts is not None else {f: 1 for o in others for f in o.facts}
+    common = judge.common(mine.facts, counts, total)
+    found = [f for o in others if (f := judge.copy_evidence(row, sig, mine.samples, o)) is not None]
+    comparable = [
+        (o, judge.comparable_facts(mine, o)) for o in others if not any(f.other is o for f in found)
+    ]
+    worth = judge.shortlist(row.get("lang"), comparable, common)
+    return found, judge.score_rewrites(worth, counts, total)
+
+
+def test_an_exact_copy_is_the_same_text():
+    row, sig = (
+        article(STORY, "Truce on steel", hash_="same"),
+        signature("Truce on steel", None, "\n".join(STORY)),
+    )
+    (found,) = weigh(row, sig, [candidate(STORY, "Other title", hash_="same")])[0]
+    assert (found.rank, found.evidence, found.detail) == (4, "exact copy", "the text of article 1")
+
+
+def test_a_wire_copy_shares_most_sampled_shingles():
+    trimmed = STORY[:2]
+    row = article(trimmed, "Mexico and US agree steel truce")
+    sig = signature(row["title"], None, row["text"])
+    (found,) = weigh(row, sig, [candidate(STORY, "Truce on steel")])[0]
+    assert found.evidence == "wire copy" and found.score >= Tuning().wire
+
+
+REWRITE = [
+    "Claudia Sheinbaum and Donald Trump settled on a truce of 90 days over the 25% steel levies; the"
+    " call lasted 40 minutes.",
+    "Marcelo Ebrard heads to Washington to discuss quotas with Jamieson Greer; Ternium and Canacero"
+    " await the outcome.",
+    "At stake: 3,200 million dollars of exports in 2025 and 14,000 jobs.",
+]
+
+
+def test_a_rewrite_shares_rare_facts():
+    row = article(REWRITE, "Sheinbaum, Trump reach steel truce")
+    sig = signature(row["title"], None, row["text"])
+    found, rewrites = weigh(row, sig, [candidate(STORY, "Truce on steel")])
+    assert not found
+    best = judge.choose(found, rewrites)
+    assert best is not None and best.evidence == "shared facts" and best.score >= Tuning().facts
+    assert "sheinbaum" in best.detail or "3200" in best.detail
+
+
+def test_items_without_text_join_on_the_same_title_from_another_outlet():
+    title = "Sheinbaum and Trump agree a truce on steel tariffs - Ledger"
+    row = {**article([], title), "text": None}
+    sig = signature(title, None, None)
+    other = candidate([], "Sheinbaum and Trump agree a truce on steel tariffs - Wire", with_text=False)
+    (found,) = weigh(row, sig, [other])[0]
+    assert found.evidence == "same title"
+
+
+def test_trap_the_same_title_from_the_same_outlet_is_no_copy():
+    title = "Sheinbaum and Trump agree a truce on steel tariffs"
+    row = {**article([], title, source="ledger"), "text": None}
+    other = candidate([], title, source="ledger", with_text=False)
+    assert weigh(row, signature(title, None, None), [other]) == ([], [])
+
+
+def test_trap_another_event_shares_no_rare_facts():
+    row = article(OTHER, "Soy prices fall")
+    sig = signature(row["title"], None, row["text"])
+    found, rewrites = weigh(row, sig, [candidate(STORY, "Truce on steel")])
+    assert judge.choose(found, rewrites) is None
+    assert judge.no_copy_reason(rewrites) == "no copy within the window"
+
+
+def test_trap_common_facts_say_nothing():
+    """The rewrite's facts, once each is in more than 3% of the store (and 20 articles), join nothing."""
+    row = article(REWRITE, "Sheinbaum, Trump reach steel truce")
+    sig = signature(row["title"], None, row["text"])
+    other = candidate(STORY, "Truce on steel")
+    everywhere = {f: 500 for f in other.facts}
+    assert weigh(row, sig, [other], total=1000, counts=everywhere) == ([], [])
+
+
+def test_trap_across_languages_words_do_not_count():
+    """Between languages only names, figures and rules are compared: a shared word is no evidence."""
+    facts = frozenset({"w:truce", "w:quotas", "w:exports", "w:agreement", "n:sheinbaum", "n:ebrard"})
+    other = Candidate(1, 11, "wire", None, "es", facts, frozenset(), frozenset(), None, True, "b")
+    (worth,) = judge.shortlist("en", [(other, facts)], frozenset()) or [None]
+    assert worth is None  # two names and no figure: fewer than four neutral facts
+    same_language = judge.shortlist("es", [(other, facts)], frozenset())
+    assert len(same_language) == 1  # within one language the words count
+
+
+def test_the_strongest_evidence_wins_then_the_score():
+    a, b = candidate(STORY, "A", article_id=1), candidate(STORY, "B", article_id=2)
+    wire = Found(3, 0.6, a, "wire copy", "")
+    facts = Found(2, 0.9, b, "shared facts", "")
+    weak = Found(2, 0.1, b, "shared facts", "")
+    assert judge.choose([wire], [facts]) is wire
+    assert judge.choose([], [weak]) is None  # a rewrite counts from tuning.facts
+    assert judge.choose([], [weak], Tuning(facts=0.05)) is weak
