@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from crawler import __version__
+from crawler import version
 from crawler.errors import ConfigError, ConfigErrors, QueryError
 from crawler.rules import Node, parse_query, terms_query
 from crawler.stories import WINDOW
@@ -26,7 +26,7 @@ HOOK_OPTIONS = frozenset(
 )  # keys every hook kind takes
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 DEFAULT_DATABASE = "tradewatch.db"
-DEFAULT_USER_AGENT = f"tradewatch/{__version__} (self-hosted trade-policy news monitor)"
+USER_AGENT = "tradewatch/{version} (self-hosted trade-policy news monitor)"  # the default
 ROBOTS_AGENT = "tradewatch"  # the token robots.txt groups are matched against
 SOURCE_KINDS = ("feed", "page", "sitemap")
 SITEMAP_MAX_AGE = 2 * 86400.0  # news sitemaps list two days of stories
@@ -63,7 +63,7 @@ class FetchConfig:
 
     timeout: float = 30.0
     max_page_size: int = 10 * 1024**2
-    user_agent: str = DEFAULT_USER_AGENT
+    user_agent: str | None = None  # None: USER_AGENT with the installed version
     concurrency: int = 16
     per_host: int = 2
     retries: int = 2
@@ -79,9 +79,10 @@ class FetchConfig:
     @property
     def identity(self) -> str:
         """The User-Agent sent: ``user_agent``, with the ``contact`` URL when one is set."""
-        if self.contact and self.contact not in self.user_agent:
-            return f"{self.user_agent} (+{self.contact})"
-        return self.user_agent
+        agent = self.user_agent or USER_AGENT.format(version=version())
+        if self.contact and self.contact not in agent:
+            return f"{agent} (+{self.contact})"
+        return agent
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from crawler import __version__
+from crawler import version
 from crawler.config import Hook, boolean_value, check_keys, http_url_value, text_value
 from crawler.errors import HookError
 from crawler.urls import redact_url
-
-USER_AGENT = f"tradewatch/{__version__} (alert hook)"
 
 
 def payload_json(alerts: Sequence[dict[str, Any]], digest: bool) -> tuple[str, bytes]:
@@ -87,7 +85,7 @@ class WebhookHook:
     def deliver(hook: Hook, alerts: Sequence[dict[str, Any]], message_id: str, body: bytes) -> None:
         headers = {
             "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
+            "User-Agent": f"tradewatch/{version()} (alert hook)",
             "Idempotency-Key": message_id,
         }
         if hook.secret:
