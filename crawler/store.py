@@ -21,7 +21,8 @@ from sqlite_utils.migrations import Migrations
 from crawler.dates import utc_in
 from crawler.errors import StoreError
 from crawler.sqlite import guarded, json_list, utcnow
-from crawler.stories import WINDOW, Grouper, pack, signature
+from crawler.stories import WINDOW, pack, signature
+from crawler.stories.index import matched_rules, rebuild
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000  # WAL pages (4 KB) between automatic checkpoints: about 40 MB
@@ -241,21 +242,8 @@ def m006_stories(db: Database) -> None:
     db["alerts"].add_column("story_id", int)
     db["alerts"].add_column("kind", str)
     db["alerts"].create_index(["hook", "story_id"])
-    grouper = Grouper(db.conn, WINDOW)
-    now = utcnow()
-    articles = db.execute(
-        "SELECT id, url, title, summary, text, source, lang, published_at, fetched_at, content_hash"
-        " FROM articles ORDER BY fetched_at, id"
-    ).fetchall()
-    for row in articles:
-        article = dict(zip(["id", "url", "title", "summary", "text", "source", "lang", "published_at",
-                            "fetched_at", "content_hash"], row, strict=True))  # fmt: skip
-        sig = signature(article["title"], article["summary"], article["text"], _matched(db, row[0]))
-        grouper.place(row[0], article, sig, now)
-    db.execute(
-        "UPDATE alerts SET kind = 'story',"
-        " story_id = (SELECT story_id FROM articles WHERE articles.id = alerts.article_id)"
-    )
+    db.execute("UPDATE alerts SET kind = 'story'")
+    rebuild(db.conn, WINDOW, utcnow())  # the data work, called once: tradewatch stories rebuild
 
 
 @migrations()
@@ -296,7 +284,7 @@ def m007_story_lookups(db: Database) -> None:
         " JOIN articles a ON a.id = s.article_id"
     ).fetchall()
     for article_id, title, summary, text in rows:
-        sig = signature(title, summary, text, _matched(db, article_id))
+        sig = signature(title, summary, text, matched_rules(db.conn, article_id))
         contexts = {c for block in sig.blocks for _, c in block.contexts}  # boilerplate's too: it only
         # makes more facts look printed alike, so that fewer join
         db.execute(
@@ -309,12 +297,6 @@ def m008_alert_leases(db: Database) -> None:
     """``alerts.lease_until``: a dispatcher holds an alert it is delivering until then, so that two
     processes on one store (the daemon and a manual crawl) never send it both."""
     db["alerts"].add_column("lease_until", str)
-
-
-def _matched(db: Database, article_id: int) -> list[tuple[str, list[str]]]:
-    """(rule, terms) of the rules a stored article matched: what its signature takes."""
-    rows = db.execute("SELECT rule, terms FROM matches WHERE article_id = ?", [article_id])
-    return [(rule, json.loads(terms or "[]")) for rule, terms in rows]
 
 
 # Mentions per rule and day: ``Store.mentions``, ``tradewatch trends`` and the desk's canned query.

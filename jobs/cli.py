@@ -460,6 +460,30 @@ def stories(
     click.echo(_plural(len(found), "story", "stories"))
 
 
+@stories.command("rebuild")
+@click.pass_context
+def stories_rebuild(ctx: click.Context) -> None:
+    """Regroup every stored article into stories from scratch, with the config's stories: settings.
+
+    In first-seen order, as if the articles arrived one by one, in one transaction (the daemon
+    may run beside it); each alert follows its article to its new story, and none is sent again.
+    """
+    from crawler.sqlite import utcnow
+    from crawler.store import Store
+    from crawler.stories.index import rebuild
+
+    config = _config(ctx)
+    store = Store(config.database)
+    try:
+        with store.db.atomic():
+            articles, stories = rebuild(store.db.conn, config.stories.window, utcnow())
+    finally:
+        store.close()
+    click.echo(
+        f"{_plural(articles, 'article', 'articles')} regrouped into {_plural(stories, 'story', 'stories')}"
+    )
+
+
 @stories.command("show")
 @click.argument("story_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="One JSON document: the story and its copies.")

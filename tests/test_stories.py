@@ -590,3 +590,41 @@ def test_the_traps_stay_apart_in_a_new_store_crawled_at_once(tmp_path):
         "gnews",
     }
     assert len({wire, story_of(db, "detroit"), story_of(db, "ottawa"), story_of(db, "washington")}) == 4
+
+
+def _groups(rows: list[dict]) -> list[list[int]]:
+    """Articles as grouped: the sorted ids of each story's copies."""
+    return sorted(sorted(r["id"] for r in rows if r["story_id"] == s) for s in {r["story_id"] for r in rows})
+
+
+def test_stories_rebuild_regroups_every_article_and_alerts_follow(site, tmp_path):
+    from tests.test_crawl import sources_at
+
+    config = write_config(tmp_path / "config.yaml", sources_at(site.url), hooks=[
+        {"name": "desk", "webhook": "http://127.0.0.1:9/hook", "rules": ["tariffs"]}])  # fmt: skip
+    assert run_cli("crawl", "--wait", "0s", config=config).returncode == 0
+    db = tmp_path / "tradewatch.db"
+    before = query(db, "SELECT id, story_id FROM articles ORDER BY id")
+    alerts = query(db, "SELECT id, status, attempts FROM alerts ORDER BY id")
+    result = run_cli("stories", "rebuild", config=config)
+    assert result.returncode == 0, result.stderr
+    stories = query(db, "SELECT count(*) AS n FROM stories")[0]["n"]
+    assert result.stdout.strip() == f"{len(before)} articles regrouped into {stories} stories"
+    # The same articles in the same order and window: the same grouping, decided again.
+    assert _groups(query(db, "SELECT id, story_id FROM articles")) == _groups(before)
+    assert len(query(db, "SELECT article_id FROM story_links")) == len(before)
+    assert (
+        query(
+            db,
+            "SELECT a.id FROM alerts a JOIN articles r ON r.id = a.article_id WHERE a.story_id != r.story_id",
+        )
+        == []
+    )
+    assert (
+        query(db, "SELECT id, status, attempts FROM alerts ORDER BY id") == alerts
+    )  # none owed or sent again
+    # With stories: false, every article is its own story.
+    write_config(config, sources_at(site.url), stories=False)
+    assert run_cli("stories", "rebuild", config=config).stdout.strip() == (
+        f"{len(before)} articles regrouped into {len(before)} stories"
+    )

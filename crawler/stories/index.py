@@ -21,7 +21,7 @@ from typing import Any
 from crawler.dates import from_iso, iso
 from crawler.stories import decision as judge
 from crawler.stories.decision import Candidate, Decision, Found, Link
-from crawler.stories.signature import Signature
+from crawler.stories.signature import Signature, signature
 from crawler.stories.tuning import TUNING, WINDOW, Tuning
 
 
@@ -150,7 +150,7 @@ class Grouper:
         self.tuning = tuning
         self.frequencies = frequencies if frequencies is not None else Frequencies(conn, flush=1)
 
-    def place(self, article_id: int, article: dict[str, Any], sig: Signature, now: str) -> Link:
+    def place(self, article_id: int, article: dict[str, Any], sig: Signature | None, now: str) -> Link:
         """Decide and record the story of ``article_id``, an article stored without one (the migration)."""
         decision = self.decide(article, sig, now)
         self.conn.execute(
@@ -366,3 +366,45 @@ class Grouper:
             [(digest, article_id, article["source"], link.story_id, at, len(tracked)) for digest in tracked],
         )
         return link
+
+
+STORY_TABLES = ("story_links", "story_signatures", "story_keys", "story_facts", "story_paragraphs", "stories")
+
+
+def matched_rules(conn: sqlite3.Connection, article_id: int) -> list[tuple[str, list[str]]]:
+    """(rule, terms) of the rules a stored article matched: what its signature takes (a ``terms``
+    cell edited into something else counts as no terms)."""
+    matched = []
+    for rule, terms in conn.execute("SELECT rule, terms FROM matches WHERE article_id = ?", [article_id]):
+        try:
+            found = json.loads(terms or "[]")
+        except (TypeError, ValueError):
+            found = []
+        matched.append((rule, [str(t) for t in found] if isinstance(found, list) else []))
+    return matched
+
+
+def rebuild(conn: sqlite3.Connection, window: float | None, now: str) -> tuple[int, int]:
+    """Regroup every stored article from scratch, in first-seen order, as if they arrived one by
+    one, in the caller's transaction: (articles, stories). Each alert follows its article to its
+    new story. ``tradewatch stories rebuild`` (after changing ``stories:``) and migration m006 run it.
+    """
+    for table in STORY_TABLES:
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("UPDATE articles SET story_id = NULL")
+    grouper = Grouper(conn, window)
+    columns = ["id", "url", "title", "summary", "text", "source", "lang", "published_at", "fetched_at",
+               "content_hash"]  # fmt: skip
+    rows = conn.execute(f"SELECT {', '.join(columns)} FROM articles ORDER BY fetched_at, id").fetchall()
+    for row in rows:
+        article = dict(zip(columns, row, strict=True))
+        sig = None
+        if window is not None:
+            sig = signature(
+                article["title"], article["summary"], article["text"], matched_rules(conn, row[0])
+            )
+        grouper.place(row[0], article, sig, now)
+    conn.execute(
+        "UPDATE alerts SET story_id = (SELECT story_id FROM articles WHERE articles.id = alerts.article_id)"
+    )
+    return len(rows), conn.execute("SELECT count(*) FROM stories").fetchone()[0]
