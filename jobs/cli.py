@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +16,9 @@ from crawler.config import Config, load_config, parse_duration
 from crawler.dates import from_iso, utc_in
 from crawler.errors import ConfigError, TradewatchError
 from crawler.report import CrawlReport, SourceCounts, SourceRun
+
+if TYPE_CHECKING:
+    from crawler.store import Store
 
 DEFAULT_CONFIG = "config.yaml"
 
@@ -293,11 +298,6 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _article_json(article: dict, match) -> dict:
-    keys = ("id", "url", "title", "source", "lang", "published_at", "fetched_at")
-    return {**{k: article[k] for k in keys}, "terms": list(match.terms), "snippet": match.snippet}
-
-
 @cli.command()
 @click.argument("query")
 @click.option("--since", help="Only articles published this recently, e.g. 2d or 12h.")
@@ -322,39 +322,25 @@ def search(
     A backtest of a rule before you add it: for example
     tradewatch search '(steel OR acero) AND tariff*'.
     """
-    import json
-
+    from crawler import queries
     from crawler.rules import parse_query
-    from crawler.search import search_articles
-    from crawler.store import Store
 
     config = _config(ctx)
     try:
         parse_query(query)
     except ConfigError as error:
         raise ConfigError(f"query: {error}") from None
-    after = _since(since)
-    store = Store(config.database, readonly=True)
-    found: dict[int, list] = {}
-    articles = 0
-    for article, match in search_articles(store, query, since=after, lang=lang, source=source):
-        if article["story_id"] not in found and len(found) >= limit:
-            break
-        found.setdefault(article["story_id"], []).append((article, match))
-        articles += 1
-    stories = {s["id"]: s for s in store.stories(ids=list(found))} if found else {}
-    if as_json:
-        entries = [
-            {"story": _story_json(stories[story_id]), "articles": [_article_json(a, m) for a, m in hits]}
-            for story_id, hits in found.items()
-        ]
-        click.echo(json.dumps(entries, ensure_ascii=False, indent=1))
-        return
-    for story_id, hits in found.items():
-        article, match = hits[0]
-        head = f"{article['published_at'] or article['fetched_at']}  {article['title']}"
-        _echo_entry(store, stories.get(story_id), head, article["url"], match.terms, match.snippet, copies)
-    click.echo(f"{_plural(len(found), 'story', 'stories')}, {_plural(articles, 'article', 'articles')}")
+    with _reading(config) as store:
+        hits, articles = queries.search(
+            store, query, since=_since(since), lang=lang, source=source, limit=limit
+        )
+        if as_json:
+            return _echo_json([hit.to_json() for hit in hits])
+        for hit in hits:
+            article, match = hit.articles[0]
+            head = f"{article['published_at'] or article['fetched_at']}  {article['title']}"
+            _echo_entry(store, hit.story, head, article["url"], match.terms, match.snippet, copies)
+    click.echo(f"{_plural(len(hits), 'story', 'stories')}, {_plural(articles, 'article', 'articles')}")
 
 
 @cli.command()
@@ -369,58 +355,38 @@ def matches(
 ) -> None:
     """List flagged stories, newest match first: one entry per story with all its rules, terms,
     snippet and how many copies."""
-    import json
-
-    from crawler.store import Store
+    from crawler import queries
 
     config = _config(ctx)
     _check_rules(config, [rule] if rule else [])
-    after = _since(since)
+    with _reading(config) as store:
+        entries, shown = queries.flagged(store, rule=rule, since=_since(since), limit=limit)
+        if as_json:
+            return _echo_json([entry.to_json() for entry in entries])
+        for entry in entries:
+            first = entry.matches[0]
+            head = f"{first['matched_at']}  {', '.join(entry.rules)}  {first['title']}"
+            _echo_entry(store, entry.story, head, first["url"], first["terms"], first["snippet"], copies)
+    click.echo(f"{_plural(len(entries), 'story', 'stories')}, {_plural(shown, 'match', 'matches')}")
+
+
+@contextmanager
+def _reading(config: Config) -> Iterator[Store]:
+    """The store opened read-only (never migrated) for a command that only reads, closed after."""
+    from crawler.store import Store
+
     store = Store(config.database, readonly=True)
-    rows = store.flagged(rule, after)
-    by_story: dict[int, list[dict]] = {}
-    for row in rows:
-        if row["story_id"] in by_story or len(by_story) < limit:
-            by_story.setdefault(row["story_id"], []).append(row)
-    shown = sum(len(r) for r in by_story.values())
-    stories = {s["id"]: s for s in store.stories(ids=list(by_story))} if by_story else {}
-    if as_json:
-        keys = (
-            "id",
-            "url",
-            "title",
-            "source",
-            "published_at",
-            "rule",
-            "terms",
-            "hits",
-            "snippet",
-            "matched_at",
-        )
-        entries = [
-            {
-                "story": _story_json(stories[story_id]),
-                "rules": list(dict.fromkeys(r["rule"] for r in story_rows)),
-                "matches": [{k: r[k] for k in keys} for r in story_rows],
-            }  # fmt: skip
-            for story_id, story_rows in by_story.items()
-        ]
-        click.echo(json.dumps(entries, ensure_ascii=False, indent=1))
-        return
-    for story_id, story_rows in by_story.items():
-        first = story_rows[0]
-        rules = ", ".join(dict.fromkeys(r["rule"] for r in story_rows))
-        head = f"{first['matched_at']}  {rules}  {first['title']}"
-        _echo_entry(
-            store, stories.get(story_id), head, first["url"], first["terms"], first["snippet"], copies
-        )
-    click.echo(f"{_plural(len(by_story), 'story', 'stories')}, {_plural(shown, 'match', 'matches')}")
+    try:
+        yield store
+    finally:
+        store.close()
 
 
-def _story_json(story: dict) -> dict:
-    keys = ("id", "title", "first_seen_at", "last_seen_at", "first_source", "first_url", "first_article_id",
-            "articles", "sources", "languages", "rules")  # fmt: skip
-    return {k: story[k] for k in keys}
+def _echo_json(document: object) -> None:
+    """Print a ``--json`` document: the read models' ``to_json()``, indented, non-ASCII as it is."""
+    import json
+
+    click.echo(json.dumps(document, ensure_ascii=False, indent=1))
 
 
 @cli.group(invoke_without_command=True)
@@ -439,17 +405,14 @@ def stories(
     """
     if ctx.invoked_subcommand is not None:
         return
-    import json
-
-    from crawler.store import Store
+    from crawler import queries
 
     config = _config(ctx)
     _check_rules(config, [rule] if rule else [])
-    after = _since(since)
-    found = Store(config.database, readonly=True).stories(after, rule, lang, limit=limit)
+    with _reading(config) as store:
+        found = queries.stories(store, since=_since(since), rule=rule, lang=lang, limit=limit)
     if as_json:
-        click.echo(json.dumps([_story_json(s) for s in found], ensure_ascii=False, indent=1))
-        return
+        return _echo_json([story.to_json() for story in found])
     for story in found:
         langs = ", ".join(story["languages"]) or "-"
         rules = ", ".join(story["rules"]) or "no rule"
@@ -490,18 +453,15 @@ def stories_rebuild(ctx: click.Context) -> None:
 @click.pass_context
 def stories_show(ctx: click.Context, story_id: int, as_json: bool) -> None:
     """List the copies of story STORY_ID in first-seen order, with the evidence that joined each."""
-    import json
+    from crawler import queries
 
-    from crawler.store import Store
-
-    store = Store(_config(ctx).database, readonly=True)
-    found = store.stories(ids=[story_id])
-    if not found:
+    with _reading(_config(ctx)) as store:
+        found = queries.story(store, story_id)
+    if found is None:
         raise TradewatchError(f"no story {story_id}")
-    story, copies = found[0], store.copies(story_id)
     if as_json:
-        click.echo(json.dumps({**_story_json(story), "copies": copies}, ensure_ascii=False, indent=1))
-        return
+        return _echo_json(found.to_json())
+    story, copies = found.story, found.copies
     click.echo(f"#{story['id']}  {story['title']}")
     copies_n = _plural(story["articles"], "copy", "copies")
     counts = f"{copies_n} from {_plural(story['sources'], 'source', 'sources')}"
