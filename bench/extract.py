@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawler.extract import extract_text, readability_text  # noqa: E402
+from crawler.extract import extract_text, quiet_readability, readability_text  # noqa: E402
 from crawler.text import decode_html  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -222,6 +222,7 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap rounds")
     parser.add_argument("--json", help="write the figures to this file too")
     args = parser.parse_args()
+    quiet_readability()
     if not CORPUS.is_dir():
         sys.exit(f"no corpus at {CORPUS}")
     names = args.setting or list(SETTINGS)

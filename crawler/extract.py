@@ -175,7 +175,12 @@ class PageFacts:
 # paragraph text, readability-lxml's reading too, taken when trafilatura's is under half of it.
 PARAGRAPH_GATE = 0.5
 READABILITY_RATIO = 0.5
-logging.getLogger("readability").setLevel(logging.CRITICAL)  # it logs a traceback per page it trips on
+
+
+def quiet_readability() -> None:
+    """Silence readability-lxml, which logs a traceback per page it trips on (for the processes
+    that read pages: the workers, bench/extract.py)."""
+    logging.getLogger("readability").setLevel(logging.CRITICAL)
 
 
 def _paragraph_chars(tree: Any) -> int:
@@ -305,6 +310,7 @@ def start_worker(rules: Sequence[tuple[str, Node]], signatures: bool = True) -> 
     from crawler.lifeline import die_with_parent
 
     die_with_parent()
+    quiet_readability()
     global _WORKER
     _WORKER = Analyser(rules, detect_langs=False, signatures=signatures)
     import trafilatura  # noqa: F401  (import once, not on the first page)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from crawler.config import ROBOTS_AGENT, FetchConfig
@@ -86,14 +85,7 @@ def scrapy_settings(fetch: FetchConfig, egress: EgressPolicy, log_level: str = "
 
 
 def crawler_process(settings: dict[str, Any], log_level: str) -> AsyncCrawlerProcess:
-    """A Scrapy process for these settings; below INFO, download failures are not logged by Scrapy.
-
-    They are recorded per source and reported once by tradewatch, not with Scrapy's tracebacks.
-    """
+    """A Scrapy process for these settings (the loggers are the command's: jobs.process)."""
     from scrapy.crawler import AsyncCrawlerProcess
 
-    process = AsyncCrawlerProcess(settings)
-    if log_level not in ("DEBUG", "INFO"):
-        for name in ("scrapy.downloadermiddlewares", "scrapy.core.scraper"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-    return process
+    return AsyncCrawlerProcess(settings)

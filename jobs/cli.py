@@ -144,6 +144,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
     stays pending for the next run.
     """
     from crawler.run import crawl as run_crawl
+    from jobs.process import one_shot_crawl
 
     config = _config(ctx)
     for name in sources:
@@ -155,7 +156,9 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], wait: str, verbose: int)
         click.echo(_progress_line(report), nl=False, err=True)
 
     level = ("WARNING", "INFO", "DEBUG")[min(verbose, 2)]
-    report = run_crawl(config, sources, on_change=show if live else None, log_level=level)
+    report = run_crawl(
+        config, sources, on_change=show if live else None, log_level=level, before_start=one_shot_crawl
+    )
     if live:
         click.echo(err=True)
     width = max([len("source"), *(len(name) for name in report.counts)])

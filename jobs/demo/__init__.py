@@ -160,11 +160,12 @@ def demo_config(base: Config | None, server: SiteServer, database: Path) -> Conf
 def run_demo(base: Config | None, database: Path) -> tuple[CrawlReport, list[dict]]:
     """Serve the demo site, crawl it into ``database`` and return the report and flagged rows."""
     from crawler.run import crawl
+    from jobs.process import one_shot_crawl
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     with SiteServer(demo_site()) as server:
-        report = crawl(demo_config(base, server, database))
+        report = crawl(demo_config(base, server, database), before_start=one_shot_crawl)
     store = Store(database)
     try:
         return report, store.flagged()
