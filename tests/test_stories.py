@@ -24,7 +24,8 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from crawler.ingest import save_article
-from crawler.store import Store, migrations
+from crawler.migrations import migrations
+from crawler.store import Store
 from crawler.stories import FLUSH, WINDOW, Frequencies
 from jobs.demo.pages import article_html, rss_xml
 from jobs.demo.siteserver import Resource, SiteServer
