@@ -537,12 +537,12 @@ def trends(
     """
     import json
 
-    from crawler.store import Store
     from jobs.trends import bars, chart, series
 
     config = _config(ctx)
     _check_rules(config, rules)
-    data = series(Store(config.database, readonly=True), rules or [r.name for r in config.rules], days, by)
+    with _reading(config) as store:
+        data = series(store, rules or [r.name for r in config.rules], days, by)
     for path, kind in ((png, "png"), (svg, "svg")):
         if path:
             chart(data, by, Path(path), kind)
@@ -678,15 +678,13 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
     """List alerts (the outbox), newest first; `alerts retry` sends failed ones again."""
     if ctx.invoked_subcommand is not None:
         return
-    import json
 
     from crawler.outbox import Outbox
-    from crawler.store import Store
 
-    rows = Outbox(Store(_config(ctx).database, readonly=True)).alerts(status, limit)
+    with _reading(_config(ctx)) as store:
+        rows = Outbox(store).alerts(status, limit)
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
-        return
+        return _echo_json(rows)
     for row in rows:
         when = row["sent_at"] or row["next_attempt_at"]
         error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
@@ -708,7 +706,11 @@ def alerts_retry(ctx: click.Context, alert_id: str | None, dead: bool) -> None:
 
     if bool(alert_id) == dead:
         raise click.UsageError("give an ALERT_ID or --dead")
-    count = Outbox(Store(_config(ctx).database)).retry(alert_id, dead)
+    store = Store(_config(ctx).database)
+    try:
+        count = Outbox(store).retry(alert_id, dead)
+    finally:
+        store.close()
     if alert_id and not count:
         raise ConfigError(f"no unsent alert with id {alert_id!r}")
     click.echo(f"{count} alert{'s' if count != 1 else ''} due again")
