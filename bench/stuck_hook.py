@@ -21,9 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
@@ -32,34 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from jobs.demo.pages import rss_xml, tariff_story  # noqa: E402
+from jobs.demo.receiver import Receiver  # noqa: E402
 from jobs.demo.siteserver import Resource, SiteServer  # noqa: E402
-
-
-class Desk:
-    """A webhook receiver that notes when each post arrived."""
-
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        desk = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers["Content-Length"]))
-                desk.times.append(time.monotonic())
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def site(count: int) -> dict[str, Resource]:
@@ -87,7 +59,7 @@ def cli(path: Path, *args: str, **kwargs: object) -> subprocess.Popen:
 
 def one_shot(stuck: str | None) -> tuple[float, int]:
     """Wall time of ``crawl --wait 5s`` and the alerts the desk got."""
-    desk = Desk()
+    desk = Receiver()
     with SiteServer(site(10)) as server, tempfile.TemporaryDirectory() as folder:
         hooks = [{"name": "desk", "webhook": desk.url}]
         if stuck:
@@ -102,7 +74,7 @@ def one_shot(stuck: str | None) -> tuple[float, int]:
 
 def daemon(stuck: str) -> tuple[float, float, float]:
     """Seconds to the desk's 10 first alerts, from a new story's fetch to its alert, and SIGTERM to exit."""
-    desk = Desk()
+    desk = Receiver()
     with SiteServer(site(10)) as server, tempfile.TemporaryDirectory() as folder:
         hooks = [{"name": "desk", "webhook": desk.url}, {"name": "stuck", "webhook": stuck}]
         path = config(Path(folder), server.url + "/feed.xml", hooks, every="1s")

@@ -18,7 +18,6 @@ import yaml
 from crawler import version
 from crawler.errors import ConfigError, ConfigErrors, QueryError
 from crawler.rules import Node, parse_query, terms_query
-from crawler.stories import WINDOW
 from crawler.urls import url_problem
 
 HOOK_OPTIONS = frozenset(
@@ -170,7 +169,7 @@ class Hook:
 class StoriesConfig:
     """Story grouping: ``window`` (seconds) between an article and a copy it joins; None: off."""
 
-    window: float | None = WINDOW  # the one default (crawler.stories.WINDOW, where it is explained)
+    window: float | None = 3 * 86400.0  # the one default (a story lives for days): Tuning.window
 
     @property
     def grouping(self) -> bool:

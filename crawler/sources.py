@@ -116,7 +116,7 @@ class Listed:
 def _read_items(items: Iterable[Any], read: Callable[[Any], Entry], url: str) -> Listed:
     """Entries of ``items`` listed at ``url``, each read alone: one that raises is set aside with the
     reason, and so is one that links to the listing itself (no listing lists itself as news)."""
-    listed = Listed()
+    listed, itself = Listed(), normalize_url(url)
     for number, item in enumerate(items, 1):
         try:
             entry = read(item)
@@ -125,15 +125,11 @@ def _read_items(items: Iterable[Any], read: Callable[[Any], Entry], url: str) ->
         except Exception as error:  # any shape a third party writes: recorded, the rest go on
             listed.bad.append(Unread(_item_name(item, number), f"cannot read item: {error!r}"[:300]))
         else:
-            if entry.link and _is_itself(entry.link, url):
+            if entry.link and normalize_url(entry.link) == itself:
                 listed.bad.append(Unread(entry.link, "links to the listing itself"))
             else:
                 listed.entries.append(entry)
     return listed
-
-
-def _is_itself(link: str, url: str) -> bool:
-    return normalize_url(link) == normalize_url(url)
 
 
 def _item_name(item: Any, number: int) -> str:
@@ -268,14 +264,16 @@ class PageSource:
         """
         selector = Selector(text=text, base_url=url)
         entries: dict[str, Entry] = {}
+        itself = normalize_url(url)
         for node in selector.css(links):
             anchors = [node] if node.root.tag == "a" else node.css("a[href]")
             for anchor in anchors:
                 href = anchor.attrib.get("href", "").strip()
                 link = resolve(url, href)
-                if href and not href.startswith("#") and not _is_itself(link, url):
+                key = normalize_url(link)
+                if href and not href.startswith("#") and key != itself and key not in entries:
                     title = collapse(" ".join(anchor.css("::text").getall()))
-                    entries.setdefault(normalize_url(link), Entry(source=name, link=link, title=title))
+                    entries[key] = Entry(source=name, link=link, title=title)
         return Listed(list(entries.values()))
 
 

@@ -146,14 +146,6 @@ def dispatch_hook(outbox: Outbox, hook: Hook, report: DispatchReport, *, everyth
         logger.error("hook %s: %s", hook.name, error)
 
 
-def dispatch_alerts(outbox: Outbox, hooks: Sequence[Hook], *, everything: bool = False) -> DispatchReport:
-    """One pass over every hook in turn: deliver what is due. A failing hook never stops the others."""
-    report = DispatchReport()
-    for hook in hooks:
-        dispatch_hook(outbox, hook, report, everything=everything)
-    return report
-
-
 def _drain(database: str | Path, hook: Hook, report: DispatchReport, deadline: float) -> None:
     """One hook's lane of ``deliver_pending``: every pending alert once, then retries until ``deadline``."""
     store = Store(database)

@@ -10,52 +10,17 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-import time
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from jobs.demo.pages import rss_xml
+from jobs.demo.receiver import Receiver
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import free_port, query, run_cli, write_config
 from tests.test_crawl import SOURCES, sources_at
-
-
-class Receiver:
-    """A webhook endpoint on 127.0.0.1 that fails its first ``fail_first`` posts with a 500, and
-    answers each post ``delay`` seconds after reading it."""
-
-    def __init__(self, fail_first: int = 0, delay: float = 0.0) -> None:
-        self.posts: list[tuple[dict[str, str], bytes]] = []
-        self.fail_first = fail_first
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(delay)
-                failing = receiver.fail_first > 0
-                receiver.fail_first -= 1
-                if not failing:
-                    receiver.posts.append((dict(self.headers), body))
-                self.send_response(500 if failing else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

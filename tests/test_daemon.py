@@ -16,9 +16,9 @@ import pytest
 from crawler.config import Source
 from jobs.daemon import backoff_delay
 from jobs.demo.pages import rss_xml
+from jobs.demo.receiver import Receiver
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import poll, query, write_config
-from tests.test_alerts import Receiver
 from tests.test_crawl import SOURCES, sources_at
 
 RUNNING: list[subprocess.Popen] = []

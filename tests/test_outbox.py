@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from jobs.demo.pages import rss_xml, tariff_story
+from jobs.demo.receiver import Receiver
 from jobs.demo.siteserver import Resource, SiteServer
 from tests.conftest import free_port, poll, query, run_cli, write_config
-from tests.test_alerts import Receiver
 from tests.test_daemon import Daemon, no_daemon_outlives_its_test  # noqa: F401 (its clean-up applies here)
 
 

@@ -19,10 +19,10 @@ from crawler.sources import KINDS, Entry
 from crawler.store import Store
 from crawler.stories import WINDOW
 from jobs.demo.pages import article_html, rss_xml
+from jobs.demo.receiver import Receiver
 from jobs.demo.siteserver import Resource, SiteServer
 from jobs.hooks import HOOKS
 from tests.conftest import paragraphs, query, run_cli, write_config
-from tests.test_alerts import Receiver
 
 ARTICLE = {"url": "https://example.org/a", "title": "Steel", "source": "s", "content_hash": "x" * 40}
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crawler.config import StoriesConfig
+
+_DEFAULT_WINDOW = StoriesConfig.window or 0.0  # its one home is the config's defaults
+
 
 @dataclass(frozen=True)
 class Tuning:
     """Story grouping's numbers; ``TUNING`` is the one in use."""
 
-    window: float = 3 * 86400.0  # the default window: a story lives for days (config: stories.window)
+    window: float = _DEFAULT_WINDOW  # the config's default, crawler.config.StoriesConfig (stories.window)
     keep: float = 10 * 86400.0  # look-up keys and sentences are kept this long (at least 3 windows)
     shingle: int = 5  # words per shingle (wire copies: SemEval train, the synthetic copies)
     sample: int = 4  # shingles kept: hash 0 modulo this (containment estimates stay unbiased)
