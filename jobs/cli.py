@@ -690,7 +690,8 @@ def alerts(ctx: click.Context, status: str | None, limit: int, as_json: bool) ->
         error = f"  ({row['last_error']})" if row["last_error"] and row["status"] != "sent" else ""
         click.echo(
             f"{row['id']}  {row['hook']}  {row['status']}  attempts {row['attempts']}  {when}{error}\n"
-            f"  [{', '.join(row['rules'])}] {row['title']}\n  {row['url']}"
+            f"  [{', '.join(row['rules'])}] "
+            + (f"{row['title']}\n  {row['url']}" if row["url"] else f"(article {row['article_id']} is gone)")
         )
     click.echo(f"{len(rows)} alert{'s' if len(rows) != 1 else ''}")
 

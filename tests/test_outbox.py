@@ -126,6 +126,7 @@ def test_a_bad_row_fails_alone_in_a_crawl(owed):
         assert listed.returncode == 0, listed.stderr
         assert "(cannot build the alert: alerts.rules is not a JSON list: 'tariffs, usmca')" in listed.stdout
         assert "no longer in the store" in listed.stdout and "12 alerts" not in listed.stdout
+        assert "is gone)" in listed.stdout and "None" not in listed.stdout
         assert f"{len(errors)} alerts" in listed.stdout
         # retry works on them: due again, and failing again with the same error, alone.
         assert run_cli("alerts", "retry", next(iter(errors)), config=config).returncode == 0
