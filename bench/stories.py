@@ -189,6 +189,9 @@ def synthetic(seed: int = 7, verbose: bool = False) -> None:
         f" ({news} of the {first_wcxb} of articles/), by {by_kind or 'nothing'}"
     )
     if verbose:
+        for kind, n, article_id in copies:
+            if story[article_id] != story[originals[n]]:
+                print(f"  missed {kind} copy of {articles[n][0][:60]!r}: {reasons[article_id]}")
         for n, article_id in originals.items():
             if article_id in joined:
                 print(f"  {articles[n][1][:70]!r}: {reasons[article_id]}")

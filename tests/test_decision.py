@@ -82,7 +82,7 @@ def test_a_rewrite_shares_rare_facts():
     assert not found
     best = judge.choose(found, rewrites)
     assert best is not None and best.evidence == "shared facts" and best.score >= Tuning().facts
-    assert "sheinbaum" in best.detail or "3200" in best.detail
+    assert "3,200,000,000" in best.detail and "ebrard" in best.detail  # the amount, kept with its magnitude
 
 
 def test_items_without_text_join_on_the_same_title_from_another_outlet():

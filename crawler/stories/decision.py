@@ -17,9 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from crawler.stories.facts import NEUTRAL, SOFT, STRONG, Fact, Key
+from crawler import words
+from crawler.dates import from_iso
+from crawler.stories.facts import EVENT, NEUTRAL, PRESS, PRINTED, SOFT, Fact, Key, describe
 from crawler.stories.signature import Block, Signature
 from crawler.stories.tuning import TUNING, Tuning
 
@@ -79,6 +82,7 @@ class Found:
     other: Candidate
     evidence: str
     detail: str
+    needed: float | None = None  # the score this evidence needs to count (shared facts)
 
 
 @dataclass(frozen=True)
@@ -101,13 +105,55 @@ class Worth:
     other: Candidate
     mine: frozenset[str]  # the article's facts compared with it, common ones out
     shared: frozenset[str]
-    strong: list[str]  # the names and figures shared, as a reason prints them
+    strong: list[str]  # the facts of one event shared, rarest first, as a reason prints them
     neutral: bool  # across languages
 
 
-def common_limit(total: int, tuning: Tuning = TUNING) -> float:
-    """The number of articles a fact may be in and still tell stories apart."""
-    return max(tuning.common_floor, tuning.common * total)
+class Rarity:
+    """How rare each fact is: the store's counts, on top of a prior from how common the word is in
+    the news (``crawler.words``, standing for ``prior_articles`` articles), so that in a new store
+    "president" is common and "Sheinbaum" rare from the first article."""
+
+    def __init__(
+        self, counts: dict[str, int], total: int, tuning: Tuning = TUNING, today: frozenset[str] = frozenset()
+    ) -> None:
+        self.counts, self.total, self.tuning = counts, total, tuning
+        self.today = today  # the days around the article's publication (a dateline's): every story's
+        self.articles = total + tuning.prior_articles
+        self.limit = max(tuning.common_floor, tuning.common * self.articles)
+
+    def prior(self, fact: str) -> float:
+        """The share of news articles a fact is expected in, before any is stored."""
+        kind = fact[0]
+        if kind in PRINTED:
+            return min(words.frequency(fact[2:]) * self.tuning.prior_words, 0.5)
+        return _PRIOR.get(kind, 0.0)
+
+    def expected(self, fact: str) -> float:
+        return self.counts.get(fact, 0) + self.tuning.prior_articles * self.prior(fact)
+
+    def common(self, fact: str) -> bool:
+        """In too many articles to tell stories apart."""
+        return self.expected(fact) > self.limit
+
+    def idf(self, fact: str) -> float:
+        return math.log((self.articles + 1) / (self.expected(fact) + 1)) + 1
+
+    def specific(self, fact: str) -> bool:
+        """Evidence of one event, not common: a name that is no common word, a figure of three
+        digits or with decimals (30 is a count of anything), a percentage, an amount, a day (not
+        the day it was published, nor the day either side: a dateline's), a quote."""
+        kind, text = fact[0], fact[2:]
+        if kind not in EVENT or fact in self.today or self.common(fact):
+            return False
+        if kind == Fact.NAME:
+            return text not in PRESS and words.zipf(text) < self.tuning.event_zipf
+        return kind != Fact.FIGURE or len(text) >= 3
+
+
+# The prior share of articles of the kinds wordfreq does not know: every trade story names a
+# place, a year and a rule; a figure, a day or a quote is as rare as the store says.
+_PRIOR = {Fact.PLACE: 0.02, Fact.YEAR: 0.05, Fact.RULE: 0.1}
 
 
 def neutral(facts: frozenset[str]) -> frozenset[str]:
@@ -140,12 +186,23 @@ def features(sig: Signature, boilerplate: set[str]) -> Features:
     )
 
 
+def days_around(published: str | None) -> frozenset[str]:
+    """The calendar-day facts of the day an article was published and the days either side."""
+    if not published:
+        return frozenset()
+    try:
+        day = from_iso(published)
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(Fact.DATE.of(f"{d:%m-%d}") for d in (day + timedelta(days=n) for n in (-1, 0, 1)))
+
+
 def common(
     facts: Iterable[str], counts: dict[str, int], total: int, tuning: Tuning = TUNING
 ) -> frozenset[str]:
-    """The facts in too many stored articles to tell stories apart."""
-    limit = common_limit(total, tuning)
-    return frozenset(f for f in facts if counts.get(f, 0) > limit)
+    """The facts in too many articles (stored, or by their prior) to tell stories apart."""
+    rarity = Rarity(counts, total, tuning)
+    return frozenset(f for f in facts if rarity.common(f))
 
 
 def lookup_facts(
@@ -179,7 +236,9 @@ def copy_evidence(
         return Found(4, 1.0, other, "exact copy", f"the text of article {other.article_id}")
     shorter = min(len(samples), len(other.samples))
     shared = len(samples & other.samples)
-    if shorter >= tuning.wire_samples and shared / shorter >= tuning.wire:
+    # A short text (a trimmed copy) is a copy when every sampled shingle of it is in the other.
+    enough = shorter >= tuning.wire_samples or (shorter >= tuning.short_samples and shared == shorter)
+    if enough and shared / shorter >= tuning.wire:
         detail = f"{shared} of {shorter} sampled shingles of article {other.article_id}"
         return Found(3, shared / shorter, other, "wire copy", detail)
     return None
@@ -197,40 +256,49 @@ def shortlist(
     comparable: Sequence[tuple[Candidate, frozenset[str]]],
     common: frozenset[str],
     tuning: Tuning = TUNING,
+    rarity: Rarity | None = None,
 ) -> list[Worth]:
     """The candidates sharing enough rare facts to be weighed (which costs a look-up of their
-    counts), those sharing the most first. Between languages only names, figures and rules count."""
+    counts), those sharing the most first. Between languages only names, figures and rules count.
+    Places, agreements, years and the rules' concepts describe the desk's subject: a candidate
+    needs ``min_specific`` facts of one event besides (``Rarity.specific``)."""
+    rarity = rarity if rarity is not None else Rarity({}, 0, tuning)
     worth = []
     for other, mine in comparable:
         across = lang != other.lang
         shared = (mine & other.facts) - common
         if across:
             mine, shared = neutral(mine), neutral(shared)
-        strong = sorted(f[2:] for f in shared if f[0] in STRONG)
+        specific = sorted((f for f in shared if rarity.specific(f)), key=lambda f: (rarity.expected(f), f))
         facts = [f for f in shared if f[0] != Fact.RULE]  # the rules' concepts every article shares
         names = sum(f[0] == Fact.NAME for f in shared)
-        if len(facts) >= tuning.min_shared and names >= tuning.min_names:
-            worth.append(Worth(other, mine - common, shared, strong, across))
+        enough = len(facts) >= tuning.min_shared and names >= tuning.min_names
+        if enough and len(specific) >= tuning.min_specific:
+            worth.append(Worth(other, mine - common, shared, [describe(f) for f in specific], across))
     return sorted(worth, key=lambda w: (-len(w.shared), w.other.article_id))[: tuning.weighed]
 
 
 def score_rewrites(
-    worth: Sequence[Worth], counts: dict[str, int], total: int, tuning: Tuning = TUNING
+    worth: Sequence[Worth],
+    counts: dict[str, int],
+    total: int,
+    tuning: Tuning = TUNING,
+    source: str | None = None,
 ) -> list[Found]:
     """The shortlisted candidates scored on the rare facts both name, IDF-weighted, against the facts
-    of the one that names fewer (a rewrite from ``tuning.facts``). ``counts`` holds the counts of
-    every fact of the article and of the candidates."""
-    limit = common_limit(total, tuning)
-    rarest = math.log(total + 1) + 1
-    idf = {f: math.log((total + 1) / (n + 1)) + 1 for f, n in counts.items() if n <= limit}
+    of the one that names fewer (a rewrite from ``tuning.facts``; from ``tuning.same_source`` when
+    the candidate is of the article's own ``source``: an outlet's second article is more often the
+    next event than a rewrite of itself). ``counts`` holds the counts of every fact of the article
+    and of the candidates."""
+    rarity = Rarity(counts, total, tuning)
     soft = tuning.word_weight
 
     def weight(facts: Iterable[str]) -> float:
-        return sum(idf.get(f, rarest) * (soft if f[0] in SOFT else 1.0) for f in facts)
+        return sum(rarity.idf(f) * (soft if f[0] in SOFT else 1.0) for f in facts)
 
     scored = []
     for w in worth:
-        theirs = frozenset(f for f in w.other.facts if counts.get(f, 0) <= limit)
+        theirs = frozenset(f for f in w.other.facts if not rarity.common(f))
         if w.neutral:
             theirs = neutral(theirs)
         # Against the smaller side, but no less than half the larger: a short item whose few facts
@@ -238,14 +306,19 @@ def score_rewrites(
         smaller, larger = sorted((weight(w.mine), weight(theirs)))
         score = weight(w.shared) / (max(smaller, tuning.balance * larger) or 1.0)
         across = ", across languages" if w.neutral else ""
-        detail = f"{len(w.shared)} facts of article {w.other.article_id} ({', '.join(w.strong[:5])}{across})"
-        scored.append(Found(2, round(score, 3), w.other, "shared facts", detail))
+        own = source is not None and w.other.source == source
+        detail = (
+            f"{len(w.shared)} facts of article {w.other.article_id}"
+            f"{' of the same source' if own else ''} ({', '.join(w.strong[:5])}{across})"
+        )
+        needed = tuning.same_source if own else tuning.facts
+        scored.append(Found(2, round(score, 3), w.other, "shared facts", detail, needed))
     return scored
 
 
 def choose(found: Sequence[Found], rewrites: Sequence[Found], tuning: Tuning = TUNING) -> Found | None:
-    """The strongest evidence (rank, then score); a rewrite counts from ``tuning.facts``."""
-    eligible = [*found, *(r for r in rewrites if r.score >= tuning.facts)]
+    """The strongest evidence (rank, then score); a rewrite counts from the score it needs."""
+    eligible = [*found, *(r for r in rewrites if r.score >= (r.needed or tuning.facts))]
     return max(eligible, key=lambda f: (f.rank, f.score), default=None)
 
 

@@ -179,12 +179,13 @@ class Grouper:
                 found.append(copy)
             elif sig.has_text and other.has_text:
                 comparable.append((other, judge.comparable_facts(mine, other)))
-        worth = judge.shortlist(article.get("lang"), comparable, common, self.tuning)
+        rarity = judge.Rarity(counts, total, self.tuning, judge.days_around(at))
+        worth = judge.shortlist(article.get("lang"), comparable, common, self.tuning, rarity)
         rewrites: list[Found] = []
         if worth:
             needed = {f for w in worth for f in w.other.facts} - counts.keys()
             weighed = counts | self.frequencies.counts(needed) if needed else counts
-            rewrites = judge.score_rewrites(worth, weighed, total, self.tuning)
+            rewrites = judge.score_rewrites(worth, weighed, total, self.tuning, article["source"])
         best = judge.choose(found, rewrites, self.tuning)
         if best is None:
             link = self._new_story(article, now, "new story", judge.no_copy_reason(rewrites))

@@ -18,13 +18,17 @@ from functools import lru_cache
 from itertools import accumulate, pairwise
 from typing import NamedTuple
 
-from crawler.stories.facts import PRINTED, Fact
+from crawler.places import find_places
+from crawler.stories.facts import AGREEMENTS, PRINTED, Fact
 from crawler.stories.tuning import TUNING
 from crawler.text import fold_text
 
 # Each kind's prefix, spelt once (crawler.stories.facts) and bound here: facts are built per word.
 _WORD_FACT, _NAME_FACT, _FIGURE_FACT, _RULE_FACT = (
     f"{k.value}:" for k in (Fact.WORD, Fact.NAME, Fact.FIGURE, Fact.RULE)
+)
+_PLACE_FACT, _PERCENT_FACT, _AMOUNT_FACT, _DATE_FACT, _YEAR_FACT, _QUOTE_FACT = (
+    f"{k.value}:" for k in (Fact.PLACE, Fact.PERCENT, Fact.AMOUNT, Fact.DATE, Fact.YEAR, Fact.QUOTE)
 )
 
 _WORD = re.compile(r"\w+")
@@ -86,10 +90,93 @@ def _after_hyphens(text: str, start: int, printed: str) -> list[str]:
     return found
 
 
+def _value(printed: str) -> float:
+    """A printed figure's value, in either notation: 14,000 and 14.000 are 14000; 2,5 and 2.5 are 2.5."""
+    if _THOUSANDS.fullmatch(printed):
+        return float(re.sub(r"[.,]", "", printed))
+    return float(printed.replace(",", "."))
+
+
+def _plain(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:.6g}"
+
+
 def _number(printed: str) -> tuple[str, ...]:
-    """A figure's fact (``d:14000``), if of two digits or more: 14,000 and 14.000 are one figure."""
-    number = re.sub(r"[.,]", "", printed) if _THOUSANDS.fullmatch(printed) else printed.replace(",", ".")
+    """A plain figure's fact (``d:14000``), if of two digits or more."""
+    number = _plain(_value(printed))
     return (_FIGURE_FACT + number,) if len(number.replace(".", "")) >= 2 else ()
+
+
+_MONTHS = {
+    name: n
+    for n, names in enumerate(
+        [
+            "january enero",
+            "february febrero",
+            "march marzo",
+            "april abril",
+            "may mayo",
+            "june junio",
+            "july julio",
+            "august agosto",
+            "september septiembre setiembre",
+            "october octubre",
+            "november noviembre",
+            "december diciembre",
+        ],  # fmt: skip
+        start=1,
+    )
+    for name in names.split()
+}
+# Abbreviated, before a day: Nov. 29, Sept. 3, dic. 1
+_MONTHS.update({name: n for n, names in enumerate(
+    ["jan ene", "feb", "mar", "apr abr", "", "jun", "jul", "aug ago", "sep sept", "oct", "nov", "dec dic"],
+    start=1) for name in names.split()})  # fmt: skip
+_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_SCALES = {"thousand": 1e3, "mil": 1e3, "million": 1e6, "millions": 1e6, "millones": 1e6, "millon": 1e6,
+           "mn": 1e6, "mil millones": 1e9, "billion": 1e9, "billions": 1e9, "bn": 1e9, "trillion": 1e12,
+           "trillions": 1e12, "billones": 1e12, "billon": 1e12}  # fmt: skip
+_SCALE = "|".join(sorted(_SCALES, key=len, reverse=True)).replace("on", "[oó]n")
+# What follows a figure, folded: a percentage, a magnitude and a currency, or a month (17 de abril).
+_AFTER = re.compile(
+    rf"(?P<percent>\s?%|\s(?:por\s?ciento|percent|per\s?cent)\b)"
+    rf"|\s(?:de\s)?(?P<month>{_MONTH})\b"
+    rf"|(?:\s?(?P<scale>{_SCALE})\b)?(?P<currency>\s(?:de\s)?(?:d[oó]lares|dollars|pesos|euros|yuan|yuanes)\b)?"
+)
+_BEFORE = re.compile(rf"(?:(?P<currency>(?:us|mx|c|ca)?\$|€|£|usd|eur|mxn)\s?|\b(?P<month>{_MONTH})\.?\s)$")
+
+
+def _figure(folded: str, start: int, end: int, printed: str) -> tuple[str, ...]:
+    """The fact of the figure printed at ``start:end`` of the folded text, by its kind: a percentage,
+    an amount (with its magnitude or currency), a calendar day, a year, or a plain figure."""
+    after = _AFTER.match(folded, end, end + 24)
+    before = _BEFORE.search(folded, max(start - 8, 0), start)
+    value = _value(printed)
+    if after and after.group("percent"):
+        return (_PERCENT_FACT + _plain(value),)
+    scale = after.group("scale") if after else None
+    if scale or (after and after.group("currency")) or (before and before.group("currency")):
+        amount = value * _SCALES[fold_text(scale)] if scale else value
+        return (_AMOUNT_FACT + _plain(amount),)
+    month = (after.group("month") if after else None) or (before.group("month") if before else None)
+    if month and value == int(value) and 1 <= value <= 31:
+        return (_DATE_FACT + f"{_MONTHS[month]:02d}-{int(value):02d}",)
+    if len(printed) == 4 and printed.isdigit() and 1900 <= value <= 2100:
+        return (_YEAR_FACT + printed,)
+    return _number(printed)
+
+
+_QUOTED = re.compile(r"[\"“«]([^\"“”«»\n]{12,300})[\"”»]")
+
+
+def _quotes(text: str) -> list[tuple[int, str]]:
+    """(start, fact) of each quoted phrase of four words or more: a hash of its folded words."""
+    found = []
+    for match in _QUOTED.finditer(text):
+        words = _WORD.findall(fold_text(match.group(1)))
+        if len(words) >= 4:
+            found.append((match.start(), _QUOTE_FACT + f"{zlib.crc32(' '.join(words).encode()):08x}"))
+    return found
 
 
 # Capitalised words every week's news prints: days, months, and the titles before officials' names.
@@ -100,6 +187,7 @@ febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviemb
 presidenta presidente secretary secretaria secretario minister ministra ministro governor gobernador
 gobernadora senator senador senadora mayor alcalde alcaldesa chancellor canciller prime primer primera
 ambassador embajador embajadora chairman chief director directora spokesman spokeswoman vocero vocera
+jan feb mar apr jun jul aug sep sept oct nov dec ene abr ago dic
 """
 
 
@@ -189,14 +277,28 @@ class _Text:
     def facts(
         self, lowercase: frozenset[str], terms: frozenset[str] = frozenset()
     ) -> list[dict[str, set[int]]]:
-        """Per block, each fact with the contexts it is printed in: names (capitalised words, not a
-        lone capital at a sentence start, nor a word the article also writes in lowercase:
-        ``lowercase``, folded, nor the first name before a rule's term: ``terms``, the folded
-        words of the terms the article matched, Donald before Trump), figures of two digits or
-        more, and long lowercase words (``w:``, which count only between articles of one
-        language)."""
+        """Per block, each fact with the contexts it is printed in: places (``crawler.places``, by
+        their code), names (capitalised words, not a lone capital at a sentence start, nor a word
+        the article also writes in lowercase: ``lowercase``, folded, nor the first name before a
+        rule's term: ``terms``, the folded words of the terms the article matched, Donald before
+        Trump), figures by their kind (percentages, amounts, days, years, plain figures of two
+        digits or more), quoted phrases, and long lowercase words (``w:``, which count only
+        between articles of one language)."""
         found: list[dict[str, set[int]]] = [{} for _ in self.bounds[1:]]
         text, stopwords, bounds = self.text, _stopwords(), self.bounds
+        folded_text = self.folded_text if self.folded_text is not None else text.lower()
+
+        def add(block: int, start: int, facts: Iterable[str]) -> None:
+            context = self.context(start, block)
+            for fact in facts:
+                found[block].setdefault(fact, set()).add(context)
+
+        places = list(find_places(text))
+        place_starts = [start for start, _, _ in places]
+        for start, _, code in places:
+            add(bisect_right(bounds, start) - 1, start, [_PLACE_FACT + code])
+        for start, fact in _quotes(text):
+            add(bisect_right(bounds, start) - 1, start, [fact])
         for match in _FACT.finditer(text):
             start, end = match.span()
             kind = match.lastgroup
@@ -208,17 +310,22 @@ class _Text:
                     continue
                 facts = [_WORD_FACT + folded]
             elif kind == "number":
-                facts = _number(printed)
+                facts = list(_figure(folded_text, start, end, printed))
             else:
                 # A350-900, RS-25: the figure after a hyphen is one, whatever the name
                 facts = [f for m in _after_hyphens(text, start, printed) for f in _number(m)]
                 word = _APOSTROPHE.split(printed)[0]  # Google's, I'm, O’Brien: Google, I, O
-                if self.is_name(word, start, end, block, lowercase) and not self.before(start, block, terms):
-                    facts.append(_NAME_FACT + _fold_word(word))
+                place = bisect_right(place_starts, start) - 1
+                if place >= 0 and start < places[place][1]:
+                    pass  # a word of a place's name: the place is its fact
+                elif self.is_name(word, start, end, block, lowercase) and not self.before(
+                    start, block, terms
+                ):
+                    name = _fold_word(word)
+                    agreement = AGREEMENTS.get(name)
+                    facts.append(_RULE_FACT + agreement if agreement else _NAME_FACT + name)
             if facts:
-                context = self.context(start, block)
-                for fact in facts:
-                    found[block].setdefault(fact, set()).add(context)
+                add(block, start, facts)
         return found
 
 
@@ -276,7 +383,7 @@ def signature(
     sample = TUNING.sample
     printed_facts = scan.facts(scan.lowercase(), terms)
     for index, (paragraph, printed) in enumerate(zip(paragraphs, printed_facts, strict=True)):
-        found = _concepts(set(printed), rules, terms) if index else set(printed)
+        found = _concepts(set(printed), rules, terms)
         blocks.append(
             Block(
                 digest=scan.digest(index, paragraph),

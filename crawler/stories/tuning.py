@@ -25,13 +25,21 @@ class Tuning:
     sample: int = 4  # shingles kept: hash 0 modulo this (containment estimates stay unbiased)
     wire: float = 0.5  # share of the shorter text's shingles in the other: a wire copy (synthetic copies)
     wire_samples: int = 8  # ... out of at least this many sampled shingles
-    facts: float = 0.22  # weighted share of rare facts shared: a rewrite (SemEval train; 0.18 merges more)
+    short_samples: int = 3  # ... or all of at least this many (a trimmed copy of two sentences)
+    facts: float = 0.2  # weighted share of rare facts shared: a rewrite (SemEval train; 0.18 merges more)
     word_weight: float = 0.5  # a shared word (or rule) weighs this much of a shared name or figure
     balance: float = 0.4  # the facts of the smaller article weigh at least this share of the larger's
-    min_shared: int = 4  # facts two articles must share (rare ones) for their facts to count
-    min_names: int = 2  # ... of which names
-    common: float = 0.03  # facts in more than this share of the articles stored say nothing
+    min_shared: int = 3  # facts two articles must share (rare ones) for their facts to count
+    min_names: int = 1  # ... of which names
+    common: float = 0.03  # facts in more than this share of the articles (stored and prior) say nothing
     common_floor: int = 20  # ... and in more than this many: a fact of 20 articles may be one story's
+    prior_articles: int = 1000  # the news wordfreq stands for, in articles, before the store's own counts
+    prior_words: int = 200  # words of an article compared (body_chars): a word's frequency to its share
+    event_zipf: float = 3.5  # a name commoner than this as a word (Rose, Garden, Trump) is no event's
+    min_specific: int = 1  # event-specific facts (EVENT kinds, not common) a join on shared facts needs
+    # The score a rewrite needs from the candidate's own outlet: an outlet telling its own story again
+    # with no sentence in common is rare (a follow-up is the next event; its updates are wire copies).
+    same_source: float = 0.9
     reprint: float = 0.8  # holding this share of an earlier article's blocks, from its source: a reprint
     block_chars: int = 40  # sentences from this long are tracked as a source's possible boilerplate
     title_words: int = 4  # a title to join on has at least this many words
