@@ -556,6 +556,12 @@ def trends(
             click.echo(f"wrote {path}")
 
 
+def _demo_store(database: str) -> Config:
+    from jobs.demo import shipped_config
+
+    return shipped_config(Path(database))
+
+
 @cli.command()
 @click.option(
     "--database",
@@ -567,23 +573,40 @@ def trends(
 def demo(ctx: click.Context, demo_database: str | None) -> None:
     """Crawl a small bundled news site (English and Spanish) on localhost and show what was flagged.
 
-    Uses the rules of the config file when it exists, else the shipped ones. Needs no internet.
+    One entry per story, with its copies (a wire story told by three outlets in two languages is
+    one story), and the alerts a local webhook got: one per story. Uses the rules of the config
+    file when it exists, else the shipped ones. Needs no internet.
     """
     import shlex
+    from collections import Counter
 
     from jobs.demo import run_demo
 
     database = demo_database or ctx.obj["database"] or "demo.db"
     config_path = Path(ctx.obj["config_path"])
     base = _config(ctx) if config_path.exists() else None
-    report, flagged = run_demo(base, Path(database))
+    done = run_demo(base, Path(database))
+    report = done.report
     click.echo(
         f"Crawled {len(report.counts)} demo sources into {database}: "
         f"{report.total('new')} articles, {report.total('flagged')} flagged, "
-        f"{report.total('errors')} errors."
+        f"{report.total('errors')} errors.\n"
+        f"\n{_plural(len(done.flagged), 'story', 'stories')} flagged, one entry per story:"
     )
-    for row in flagged:
-        click.echo(f"- [{row['rule']}] {row['title']}\n    {', '.join(row['terms'])}: {row['snippet']}")
+    alerted = Counter(alert["story"]["id"] for alert in done.alerts)
+    with _reading(_demo_store(database)) as store:
+        for entry in done.flagged:
+            first = entry.matches[-1]
+            story, sent = entry.story, alerted[entry.story["id"]]
+            click.echo(f"- {story['title']}\n  [{', '.join(entry.rules)}] {first['snippet']}")
+            click.echo(_story_line(story), nl=False)
+            if story["articles"] > 1:
+                _echo_copies(store, story["id"])
+            click.echo(f"  {_plural(sent, 'alert', 'alerts')} sent")
+    click.echo(
+        f"\n{_plural(len(done.alerts), 'alert', 'alerts')} delivered to a local webhook:"
+        f" one per story, however many outlets told it."
+    )
     store = f"tradewatch -d {shlex.quote(database)}"
     click.echo(
         "\nNext, on the demo's store:\n"

@@ -61,9 +61,24 @@ def demo_db(tmp_path_factory):
 
 def test_demo_flags_the_trade_stories_only(demo_db):
     _, result = demo_db
-    assert "6 articles, 4 flagged, 0 errors" in result.stdout
+    assert "9 articles, 7 flagged, 0 errors" in result.stdout
     assert "Riverside Rovers" not in result.stdout and "Festival" not in result.stdout
-    assert "[officials] Sheinbaum responde a los aranceles anunciados por Trump" in result.stdout
+    assert "- Sheinbaum responde a los aranceles anunciados por Trump\n  [officials, tariffs, usmca] " in (
+        result.stdout
+    )
+
+
+def test_demo_shows_one_wire_story_told_by_three_outlets_with_one_alert(demo_db):
+    _, result = demo_db
+    assert "5 stories flagged, one entry per story:" in result.stdout
+    # The agency's Spanish wire, a daily's trimmed reprint under its own headline, the English service.
+    (entry,) = [e for e in result.stdout.split("\n- ") if "3 copies from 3 sources (" in e]
+    for page in ("/agencia/cupos-acero", "/diario/acero-sin-aranceles", "/news/steel-quotas-agreed"):
+        assert page in entry, entry
+    assert "[wire copy (" in entry and "[shared facts (" in entry and entry.count("[new story]") == 1
+    assert "  1 alert sent" in entry
+    assert result.stdout.count("  1 alert sent") == 5 and "  0 alerts" not in result.stdout
+    assert "5 alerts delivered to a local webhook: one per story" in result.stdout
 
 
 def test_search_backtests_a_query_newest_first(demo_db):
@@ -71,7 +86,7 @@ def test_search_backtests_a_query_newest_first(demo_db):
     result = run_cli("search", "(acero OR steel) AND arancel*", config=config)
     assert result.returncode == 0, result.stderr
     assert "La Secretaría de Economía publica el decreto de aranceles al acero" in result.stdout
-    assert result.stdout.strip().endswith("1 article")
+    assert result.stdout.strip().endswith("2 stories, 3 articles")  # the decree; the wire's two Spanish copies
     nothing = run_cli("search", "zebra", config=config)
     assert nothing.stdout.strip() == "0 stories, 0 articles"
 
@@ -87,7 +102,9 @@ def test_matches_filters_by_rule_and_age(demo_db):
     config, _ = demo_db
     result = run_cli("matches", "--rule", "metal-tariffs", "--since", "1h", config=config)
     assert result.returncode == 0, result.stderr
-    assert re.findall(r"  metal-tariffs  ", result.stdout) and result.stdout.strip().endswith("2 matches")
+    assert re.findall(r"  metal-tariffs  ", result.stdout) and result.stdout.strip().endswith(
+        "3 stories, 5 matches"  # the wire story's three copies matched it
+    )
     assert (
         run_cli("matches", "--rule", "nope", config=config).stderr == "Error: --rule: no rule named 'nope'\n"
     )
@@ -114,7 +131,9 @@ def test_json_documents_of_search_matches_alerts_and_status(demo_db):
     assert all(len(e["rules"]) == len(set(e["rules"])) for e in flagged)  # one entry per story, every rule
     one = run_cli("matches", "--limit", "1", config=config).stdout
     assert one.strip().splitlines()[-1].startswith("1 story, ")
-    assert json.loads(run_cli("alerts", "--json", config=config).stdout) == []  # the demo has no hooks
+    alerts = json.loads(run_cli("alerts", "--json", config=config).stdout)  # the demo's local webhook's
+    assert len(alerts) == 5 and {a["hook"] for a in alerts} == {"demo-webhook"}
+    assert len({a["story_id"] for a in alerts}) == 5 and all(a["status"] == "sent" for a in alerts)
     status = run_cli("status", "--json", config=config)
     assert set(json.loads(status.stdout)) == {"healthy", "sources", "hooks"}
 

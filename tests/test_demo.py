@@ -19,4 +19,5 @@ def test_bundled_rules_equal_the_shipped_config():
 def test_demo_site_has_a_feed_a_listing_and_their_articles():
     site = demo_site()
     assert {"/feed.xml", "/prensa"} <= set(site)
-    assert len([p for p in site if p.startswith(("/news/", "/prensa/"))]) == 6
+    assert {"/agencia/feed.xml", "/diario/feed.xml"} <= set(site)
+    assert len([p for p in site if p.startswith(("/news/", "/prensa/", "/agencia/", "/diario/"))]) == 11

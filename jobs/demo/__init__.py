@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
-from crawler.config import Config, Source, parse_config
+from crawler import queries
+from crawler.config import Config, Hook, Source, parse_config
+from crawler.queries import MatchEntry
 from crawler.report import CrawlReport
 from crawler.store import Store
 from jobs.demo.pages import article_html, listing_html, rss_xml
+from jobs.demo.receiver import Receiver
 from jobs.demo.siteserver import Resource, SiteServer
 
 RULES_FILE = Path(__file__).with_name("site") / "rules.yaml"
@@ -116,17 +120,57 @@ COMUNICADOS = [
     ),
 ]
 
+# One wire story told by three outlets: the agency's Spanish wire, a Spanish daily's trimmed reprint
+# under its own headline, and the agency's English service (paths under /agencia, /diario, /news).
+WIRE_ES = [
+    "Ciudad de México, 3 dic (EFE).- México y Estados Unidos acordaron este miércoles un sistema de cupos"
+    " para el acero mexicano en el marco del T-MEC, que entrará en vigor el 1 de febrero, informó la"
+    " Secretaría de Economía.",
+    "El comercio de acero entre ambos países sumó 21.400 millones de dólares el año pasado, y la"
+    " negociación comenzó el 17 de octubre en Washington con el representante comercial Jamieson Greer.",
+    "La Cámara Nacional de la Industria del Hierro y del Acero (Canacero), que preside Jorge Ocampo Lazcano,"
+    " calificó el acuerdo como un alivio para 69.000 trabajadores de Coahuila y Nuevo León.",
+    "El acuerdo fija una cuota de 3,2 millones de toneladas anuales libres de aranceles, y las toneladas"
+    " por encima de ella pagarán el arancel de 50 % vigente desde junio.",
+]
+WIRE_EN = [
+    "MEXICO CITY, Dec 3 (EFE).- Mexico and the United States agreed on Wednesday a quota system for Mexican"
+    " steel under the USMCA that will take effect on February 1, the Economy Ministry said.",
+    "Steel trade between the two countries reached 21.4 billion dollars last year, and the negotiation began"
+    " on October 17 in Washington with trade representative Jamieson Greer.",
+    "The Canacero steel chamber, chaired by Jorge Ocampo Lazcano, called the deal a relief for 69,000"
+    " workers in Coahuila and Nuevo León.",
+    "The agreement sets a tariff-free quota of 3.2 million tonnes a year, and tonnes above it will pay the"
+    " 50% tariff in force since June.",
+]
+WIRE = [
+    ("/agencia/cupos-acero", "México y EE.UU. acuerdan cupos para el acero en el T-MEC", "es", WIRE_ES),
+    ("/diario/acero-sin-aranceles", "Acero mexicano: 3,2 millones de toneladas sin aranceles", "es", WIRE_ES[:3]),
+    ("/news/steel-quotas-agreed", "Mexico, U.S. agree steel quotas under USMCA", "en", WIRE_EN),
+]  # fmt: skip
+
+
+def _feed(title: str, items: list[tuple[str, str, str, list[str]]]) -> dict[str, Resource]:
+    """An outlet's feed (at ``/<first path part>/feed.xml``... or ``/feed.xml``) and its pages."""
+    resources, entries = {}, []
+    for path, headline, lang, paragraphs in items:
+        resources[path] = Resource(article_html(headline, paragraphs, lang=lang, site=title).encode())
+        entries.append({"title": headline, "link": path, "description": paragraphs[0]})
+    return resources | {"feed": Resource(rss_xml(title, "/", entries).encode(), "application/rss+xml")}
+
 
 def demo_site() -> dict[str, Resource]:
-    """The bundled site: an English feed with its stories, a Spanish press listing with its releases."""
+    """The bundled site: an English feed with its stories, a Spanish press listing with its releases,
+    and a wire story told by an agency, a daily that trims it, and the English feed."""
     resources: dict[str, Resource] = {}
-    items = []
-    for path, title, lang, paragraphs in STORIES:
-        resources[path] = Resource(article_html(title, paragraphs, lang=lang).encode())
-        items.append({"title": title, "link": path, "description": paragraphs[0]})
-    resources["/feed.xml"] = Resource(
-        rss_xml("The Ledger: trade", "/", items).encode(), "application/rss+xml"
-    )
+    for feed, title, items in (
+        ("/feed.xml", "The Ledger: trade", [*STORIES, WIRE[2]]),
+        ("/agencia/feed.xml", "Agencia EFE", [WIRE[0]]),
+        ("/diario/feed.xml", "El Diario del Norte", [WIRE[1]]),
+    ):
+        pages = _feed(title, items)
+        resources[feed] = pages.pop("feed")
+        resources.update(pages)
     links = []
     for path, title, lang, paragraphs in COMUNICADOS:
         html = article_html(title, paragraphs, lang=lang, site="Secretaría de Economía")
@@ -144,30 +188,54 @@ def shipped_config(database: Path) -> Config:
     return replace(config, database=Path(database).resolve())
 
 
-def demo_config(base: Config | None, server: SiteServer, database: Path) -> Config:
-    """A config crawling the demo site into ``database`` with ``base``'s rules (or the bundled ones)."""
+def demo_config(
+    base: Config | None, server: SiteServer, database: Path, hooks: tuple[Hook, ...] = ()
+) -> Config:
+    """A config crawling the demo site into ``database`` with ``base``'s rules (or the bundled ones)
+    and ``hooks`` (not ``base``'s: the demo alerts no one)."""
     if base is None:
         base = shipped_config(database)
     sources = (
         Source(name="demo-ledger", kind="feed", url=f"{server.url}/feed.xml"),
         Source(name="demo-economia", kind="page", url=f"{server.url}/prensa", links="ul.comunicados a"),
+        Source(name="demo-agencia", kind="feed", url=f"{server.url}/agencia/feed.xml"),
+        Source(name="demo-diario", kind="feed", url=f"{server.url}/diario/feed.xml"),
     )
     # The demo site is ours, on this machine: no politeness delay.
     fetch = replace(base.fetch, delay=0.0, autothrottle=False)
-    return replace(base, database=database.resolve(), sources=sources, hooks=(), fetch=fetch)
+    return replace(base, database=database.resolve(), sources=sources, hooks=hooks, fetch=fetch)
 
 
-def run_demo(base: Config | None, database: Path) -> tuple[CrawlReport, list[dict]]:
-    """Serve the demo site, crawl it into ``database`` and return the report and flagged rows."""
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did: the crawl's report, the flagged stories, and the alerts a local webhook got."""
+
+    report: CrawlReport
+    flagged: list[MatchEntry]
+    alerts: list[dict]  # the payloads, as delivered
+
+
+def run_demo(base: Config | None, database: Path) -> DemoRun:
+    """Serve the demo site, crawl it into ``database``, deliver its alerts to a local webhook, and
+    return what was flagged and delivered."""
     from crawler.run import crawl
+    from jobs.dispatch import deliver_pending
     from jobs.process import one_shot_crawl
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
-    with SiteServer(demo_site()) as server:
-        report = crawl(demo_config(base, server, database), before_start=one_shot_crawl)
-    store = Store(database)
+    receiver = Receiver()
     try:
-        return report, store.flagged()
+        hooks = (Hook(name="demo-webhook", kind="webhook", target=receiver.url),)
+        with SiteServer(demo_site()) as server:
+            report = crawl(demo_config(base, server, database, hooks), before_start=one_shot_crawl)
+        deliver_pending(database, hooks, wait=5.0)
+        alerts = [json.loads(body) for _, body in receiver.posts]
+    finally:
+        receiver.close()
+    store = Store(database, readonly=True)
+    try:
+        flagged, _ = queries.flagged(store, rule=None, since=None, limit=100)
     finally:
         store.close()
+    return DemoRun(report, flagged, alerts)
