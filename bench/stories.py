@@ -15,7 +15,8 @@ synthetic: wire-copy variants (trimmed, a new lede, edited words, another headli
 a reaction paragraph) of the ``articles/`` and ``articles-wcxb-dev/`` texts, each from another
 outlet, must all join their original's story, and no two originals may share one.
 
-cost: CPU per article of grouping (the signature, as the workers compute it, plus the writer's
+cost: what the word frequencies and the places cost a process to load (memory, CPU); CPU per
+article of grouping (the signature, as the workers compute it, plus the writer's
 part: ``save_article`` with grouping against ``save_article`` with ``stories: false``, in the
 same process, each article saved into both stores in turn), and the writer's look-up with 1k
 and with ``--seed-articles`` stored (the same last 1k, more history before them).
@@ -304,6 +305,36 @@ def cost(seed_articles: int) -> None:
     )
 
 
+_LOAD = """
+import sys, time
+sys.path.insert(0, {root!r})
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+import crawler.text, crawler.stories.signature
+before, started = rss(), time.process_time()
+{load}
+print(f"{{rss() - before:.1f}} {{(time.process_time() - started) * 1000:.0f}}")
+"""
+
+
+def load_costs() -> None:
+    """What the word frequencies (in the writer) and the places (in each worker) cost a process:
+    resident memory and CPU to load, each in a fresh interpreter."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[1])
+    loads = {
+        "word frequencies (writer)": "from crawler import words; words.frequency('x')",
+        "places (workers)": "from crawler.places import find_places; list(find_places('Canada'))",
+    }
+    for label, load in loads.items():
+        out = subprocess.run([sys.executable, "-c", _LOAD.format(root=root, load=load)],
+                             capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+        print(f"load: {label}: +{out[0]} MB resident, {out[1]} ms CPU, once per process")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=["quality", "synthetic", "cost", "all"], default="all")
@@ -317,6 +348,7 @@ def main() -> None:
     if args.part in ("synthetic", "all"):
         synthetic(verbose=args.verbose)
     if args.part in ("cost", "all"):
+        load_costs()
         cost(args.seed_articles)
 
 

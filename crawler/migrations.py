@@ -13,7 +13,7 @@ from sqlite_utils.migrations import Migrations
 
 from crawler.sqlite import json_list, utcnow
 from crawler.stories import WINDOW, pack, signature
-from crawler.stories.index import matched_rules, rebuild
+from crawler.stories.index import matched_rules, rebuild, reindex
 
 migrations = Migrations("tradewatch")
 
@@ -285,6 +285,15 @@ def m008_alert_leases(db: Database) -> None:
     """``alerts.lease_until``: a dispatcher holds an alert it is delivering until then, so that two
     processes on one store (the daemon and a manual crawl) never send it both."""
     db["alerts"].add_column("lease_until", str)
+
+
+@migrations()
+def m009_fact_kinds(db: Database) -> None:
+    """Story facts keep their kind (a percentage, an amount, a day, a place by its code, an
+    agreement): the signatures later copies can still find are read again in these kinds, with
+    their look-up keys and every fact's count, so that the first copies after the upgrade are
+    compared like for like. Stories already decided stay as they are."""
+    reindex(db.conn)
 
 
 def migrate(db: Database) -> int:

@@ -49,7 +49,10 @@ class AnalysisPool:
             # The fork server checks it is still this process's child (see crawler.lifeline).
             os.environ["TRADEWATCH_PARENT_PID"] = str(os.getpid())
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.forkserver_init", "crawler.extract", "trafilatura"])
+            preload = ["crawler.forkserver_init", "crawler.extract", "trafilatura"]
+            if self.signatures:
+                preload.append("crawler.stories.preload")  # the places table, shared by the workers
+            context.set_forkserver_preload(preload)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=context,

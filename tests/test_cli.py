@@ -86,7 +86,8 @@ def test_search_backtests_a_query_newest_first(demo_db):
     result = run_cli("search", "(acero OR steel) AND arancel*", config=config)
     assert result.returncode == 0, result.stderr
     assert "La Secretaría de Economía publica el decreto de aranceles al acero" in result.stdout
-    assert result.stdout.strip().endswith("2 stories, 3 articles")  # the decree; the wire's two Spanish copies
+    # The decree, and the wire story's two Spanish copies.
+    assert result.stdout.strip().endswith("2 stories, 3 articles")
     nothing = run_cli("search", "zebra", config=config)
     assert nothing.stdout.strip() == "0 stories, 0 articles"
 

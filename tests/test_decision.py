@@ -136,3 +136,86 @@ def test_the_strongest_evidence_wins_then_the_score():
     assert judge.choose([wire], [facts]) is wire
     assert judge.choose([], [weak]) is None  # a rewrite counts from tuning.facts
     assert judge.choose([], [weak], Tuning(facts=0.05)) is weak
+
+
+def facts_of(text: str, title: str = "") -> frozenset[str]:
+    return judge.features(signature(title, None, text), set()).facts
+
+
+def test_a_figure_keeps_its_kind():
+    """17 % is not 17 April, nor 17 million dollars, nor 17 people: each is a fact of its own kind."""
+    percent = facts_of("Washington set a duty of 17% on tomatoes.")
+    day = facts_of("Their last call was on 17 April, about water.")
+    amount = facts_of("Growers lost 17 million dollars this season.")
+    count = facts_of("Police said 17 people were hurt.")
+    assert "p:17" in percent and "c:04-17" in day and "m:17000000" in amount and "d:17" in count
+    kinds = [{f for f in facts if f.endswith("17")} for facts in (percent, day, amount, count)]
+    assert all(not a & b for i, a in enumerate(kinds) for b in kinds[i + 1 :])
+
+
+def test_figures_and_days_read_alike_in_both_languages():
+    spanish = facts_of(
+        "Las exportaciones sumaron 172.000 millones de dólares, con un alza de 2,5 por ciento; el cupo"
+        " entra en vigor el 1 de mayo y se negoció desde el 17 de abril en Washington. Son 14.000 empleos."
+    )
+    english = facts_of(
+        "Exports reached 172 billion dollars, up 2.5 percent; the quota takes effect on May 1 and was"
+        " negotiated since April 17 in Washington. That is 14,000 jobs."
+    )
+    shared = {"m:172000000000", "p:2.5", "c:05-01", "c:04-17", "d:14000", "g:USA"}
+    assert shared <= spanish and shared <= english
+
+
+def test_places_and_agreements_are_one_fact_in_either_language():
+    spanish = facts_of("Estados Unidos, Canadá y México revisan el T-MEC en Ciudad de México y Ottawa.")
+    english = facts_of("The United States, Canada and Mexico review the USMCA in Mexico City and Ottawa.")
+    assert {"g:USA", "g:CAN", "g:MEX", "r:usmca"} <= spanish & english
+    assert not any(f.startswith("n:") for f in spanish | english)  # no place is a name
+
+
+def pair(mine: frozenset[str], theirs: frozenset[str], source: str = "wire") -> list:
+    other = Candidate(1, 11, source, None, "en", theirs, frozenset(), frozenset(), None, True, "b")
+    return [(other, mine)]
+
+
+def test_the_desks_subject_alone_joins_nothing():
+    """Places, agreements, years and the rules' concepts describe every trade story, not an event."""
+    subject = frozenset(
+        {"g:CAN", "g:CA-ON", "g:CA-QC", "g:USA", "r:usmca", "r:tariffs", "y:2025", "w:farmers"}
+    )
+    assert judge.shortlist("en", pair(subject, subject), frozenset()) == []
+    with_event = subject | {"n:lavigne"}
+    (worth,) = judge.shortlist("en", pair(with_event, with_event), frozenset())
+    assert worth.strong == ["lavigne"]  # the reason names what belongs to one event
+
+
+def test_what_is_no_evidence_of_one_event():
+    rarity = judge.Rarity({}, 0, today=judge.days_around("2026-12-04T10:00:00Z"))
+    assert rarity.specific("n:sheinbaum") and rarity.specific("p:17") and rarity.specific("c:04-17")
+    assert not rarity.specific("n:garden")  # a common word, capitalised (the Rose Garden)
+    assert not rarity.specific("n:reuters")  # the press: in stories of every kind
+    assert not rarity.specific("d:30")  # a count of anything
+    assert not rarity.specific("c:12-04") and not rarity.specific("c:12-03")  # a dateline's day
+    assert not rarity.specific("g:MEX") and not rarity.specific("r:usmca")
+
+
+def test_rarity_does_not_wait_for_the_store_to_grow():
+    """In an empty store a word common in the news is already common; a name of this week is rare."""
+    empty = judge.Rarity({}, 0)
+    assert empty.common("w:president") and not empty.common("n:sheinbaum")
+    assert empty.idf("n:sheinbaum") > empty.idf("n:ontario") > empty.idf("w:president")
+    grown = judge.Rarity({"n:sheinbaum": 400}, 2000)  # the store's own counts take over
+    assert grown.common("n:sheinbaum")
+
+
+def test_an_outlets_second_article_needs_more_than_shared_facts():
+    facts = frozenset({"n:gutierrez", "n:rosendo", "g:MEX", "g:USA", "r:usmca", "w:panel", "p:38"})
+    hearing = frozenset(
+        {"n:gutierrez", "n:rosendo", "g:MEX", "g:USA", "r:usmca", "w:panel", "c:04-02", "y:2023"}
+    )
+    other = pair(hearing, facts, source="ledger")
+    worth = judge.shortlist("en", other, frozenset())
+    (elsewhere,) = judge.score_rewrites(worth, {}, 0, source="wire")
+    (own,) = judge.score_rewrites(worth, {}, 0, source="ledger")
+    assert elsewhere.score == own.score and judge.choose([], [elsewhere]) is elsewhere
+    assert judge.choose([], [own]) is None and "of the same source" in own.detail

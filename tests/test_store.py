@@ -42,8 +42,8 @@ def test_reopening_applies_no_migration_twice(tmp_path):
     Store(tmp_path / "tw.db").close()
     again = Store(tmp_path / "tw.db")
     assert (
-        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 8
-    )  # m008: alert leases
+        again.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 9
+    )  # m009: story facts of their kind
 
 
 def test_save_find_aliases_and_flagged_view(store):
@@ -195,4 +195,4 @@ def test_processes_opening_a_new_store_together_all_succeed(tmp_path):
         results = [(p.wait(timeout=60), p.communicate()[1].decode()) for p in procs]
         assert all(code == 0 for code, _ in results), results
         with sqlite3.connect(db) as conn:
-            assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 8
+            assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 9

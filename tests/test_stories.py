@@ -490,6 +490,36 @@ def test_the_migration_groups_an_existing_store(tmp_path):
     store.close()
 
 
+def test_the_fact_kinds_migration_reads_the_recent_signatures_again(tmp_path):
+    path = tmp_path / "tw.db"
+    store = Store(path)
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for n, (paragraphs, lang) in enumerate([(WIRE, "es"), (TRANSLATION, "en"), (CANADA, "en")]):
+        text = "\n".join(paragraphs)
+        row = {"url": f"https://example.org/{n}", "title": f"t{n}", "text": text, "source": f"s{n}",
+               "lang": lang, "published_at": now, "content_hash": f"{n:040d}"}  # fmt: skip
+        save_article(store, row, [], [], window=WINDOW)
+    store.close()
+    stories = query(path, "SELECT id, story_id FROM articles ORDER BY id")
+    with closing(sqlite3.connect(path)) as conn:  # as the release before kinds of fact left them
+        conn.execute("""UPDATE story_signatures SET facts = '["d:25", "n:mexico"]'""")
+        conn.execute("DELETE FROM story_facts")
+        conn.execute("DELETE FROM story_keys WHERE key LIKE 'g:%' OR key LIKE 'p:%'")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm009_fact_kinds'")
+        conn.commit()
+    Store(path).close()  # m009 runs here
+    facts = [
+        set(json.loads(r["facts"]))
+        for r in query(path, "SELECT facts FROM story_signatures ORDER BY article_id")
+    ]
+    assert all("n:mexico" not in f for f in facts) and {"g:MEX", "p:25"} <= facts[0] & facts[1]
+    counts = dict((r["fact"], r["n"]) for r in query(path, "SELECT fact, n FROM story_facts"))
+    assert counts["g:MEX"] == sum("g:MEX" in f for f in facts) and counts[""] == len(stories)
+    keys = query(path, "SELECT DISTINCT article_id FROM story_keys WHERE key LIKE 'g:%' OR key LIKE 'p:%'")
+    assert len(keys) >= 2
+    assert query(path, "SELECT id, story_id FROM articles ORDER BY id") == stories  # decided: unchanged
+
+
 def test_look_up_keys_older_than_ten_days_are_forgotten_and_counts_kept(tmp_path):
     def article(n: int, days_ago: float) -> dict:
         text = " ".join(WIRE)

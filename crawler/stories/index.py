@@ -110,9 +110,10 @@ class Frequencies:
         self.pending.update(facts)
         self.added += 1
         if self.added >= self.flush:
-            self._flush()
+            self.write()
 
-    def _flush(self) -> None:
+    def write(self) -> None:
+        """Add the pending articles' facts to ``story_facts`` (``flush`` articles at a time, or now)."""
         pending = self._pending()
         last = self.conn.execute("SELECT coalesce(max(article_id), 0) FROM story_signatures").fetchone()[0]
         self.conn.executemany(
@@ -383,6 +384,48 @@ def matched_rules(conn: sqlite3.Connection, article_id: int) -> list[tuple[str, 
             found = []
         matched.append((rule, [str(t) for t in found] if isinstance(found, list) else []))
     return matched
+
+
+def reindex(conn: sqlite3.Connection, tuning: Tuning = TUNING) -> int:
+    """Read again, in the kinds of fact of this version, the signatures of the articles that later
+    copies can still find (those with look-up keys: stored within ``Tuning.keep``), their keys,
+    and every fact's count; in the caller's transaction. Stories stay as they were decided (to
+    regroup: ``rebuild``). Returns the articles read again. Migration m009 runs it."""
+    columns = ["id", "title", "summary", "text", "source", "content_hash"]
+    rows = conn.execute(
+        f"SELECT {', '.join('a.' + c for c in columns)}, min(k.seen_at) FROM articles a"
+        " JOIN story_signatures s ON s.article_id = a.id JOIN story_keys k ON k.article_id = a.id"
+        " GROUP BY a.id ORDER BY a.id"
+    ).fetchall()
+    read = []
+    for row in rows:
+        article = dict(zip(columns, row, strict=False))
+        sig = signature(article["title"], article["summary"], article["text"], matched_rules(conn, row[0]))
+        mine = judge.features(sig, set())
+        conn.execute(
+            "UPDATE story_signatures SET facts = ?, samples = ?, contexts = ? WHERE article_id = ?",
+            [
+                json.dumps(sorted(mine.facts), ensure_ascii=False),
+                pack(mine.samples),
+                pack(mine.printed),
+                row[0],
+            ],
+        )
+        read.append((article, sig, mine, row[-1]))
+    conn.execute("DELETE FROM story_facts")
+    counts = Frequencies(conn)  # every signature pending: counted afresh
+    counts.write()
+    for article, sig, mine, seen_at in read:
+        conn.execute("DELETE FROM story_keys WHERE article_id = ?", [article["id"]])
+        keys = [
+            *judge.indexed_facts(mine.facts, counts.counts(mine.facts), tuning),
+            *judge.own_keys(article, sig),
+        ]
+        conn.executemany(
+            "INSERT OR IGNORE INTO story_keys (key, seen_at, article_id) VALUES (?, ?, ?)",
+            [(k, seen_at, article["id"]) for k in dict.fromkeys(keys)],
+        )
+    return len(read)
 
 
 def rebuild(conn: sqlite3.Connection, window: float | None, now: str) -> tuple[int, int]:

@@ -145,7 +145,8 @@ WIRE_EN = [
 ]
 WIRE = [
     ("/agencia/cupos-acero", "México y EE.UU. acuerdan cupos para el acero en el T-MEC", "es", WIRE_ES),
-    ("/diario/acero-sin-aranceles", "Acero mexicano: 3,2 millones de toneladas sin aranceles", "es", WIRE_ES[:3]),
+    ("/diario/acero-sin-aranceles", "Acero mexicano: 3,2 millones de toneladas sin aranceles", "es",
+     WIRE_ES[:3]),
     ("/news/steel-quotas-agreed", "Mexico, U.S. agree steel quotas under USMCA", "en", WIRE_EN),
 ]  # fmt: skip
 
