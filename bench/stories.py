@@ -260,6 +260,9 @@ def cost(seed_articles: int) -> None:
                 store.close()
         return spent[None] * 1000 / len(sample), spent[window] * 1000 / len(sample)
 
+    from crawler import words
+
+    words.frequency("x")  # loads the word frequencies: once per writer process (load_costs), not per article
     off, on = save_all()
     print(
         f"cost per article: signature {worker_ms:.2f} ms (worker), writer {on - off:.2f} ms over"

@@ -9,12 +9,13 @@ found where it is printed capitalised, whole words of it, and given as its ISO c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 
 import ahocorasick
 
-from crawler.text import fold, fold_text
+from crawler.text import Folded, fold, fold_text
 
 _REGIONS = ("US", "CA", "MX")  # whose ISO 3166-2 subdivisions are places (all countries': Centre, Pool, Meta)
 
@@ -92,21 +93,29 @@ def _names() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _automaton() -> ahocorasick.Automaton:
+    """The names of more than three letters (the short ones, US, UE, are in every word: ``_SHORT``)."""
     automaton = ahocorasick.Automaton()
     for key, code in _names().items():
-        automaton.add_word(key, (len(key), code))
+        if len(key) > 3:
+            automaton.add_word(key, (len(key), code))
     automaton.make_automaton()
     return automaton
+
+
+# The short names, as printed: in capitals (US, not "us"; EE.UU.).
+_SHORT = re.compile(r"\b(?:U\.S\.|US|EE\.\s?UU\.|EEUU|UK|EU|UE)(?!\w)")
+_SHORT_CODES = {"U.S.": "USA", "US": "USA", "EEUU": "USA", "UK": "GBR", "EU": "EUN", "UE": "EUN"}
 
 
 def _word_char(text: str, index: int) -> bool:
     return 0 <= index < len(text) and text[index].isalnum()
 
 
-def find_places(text: str) -> Iterator[tuple[int, int, str]]:
+def find_places(text: str, folded_text: str | None = None) -> Iterator[tuple[int, int, str]]:
     """(start, end, ISO code) of each place printed in ``text``, capitalised, the longest at each
-    position (Baja California Sur, not Baja California), in order."""
-    folded = fold(text)
+    position (Baja California Sur, not Baja California), in order. ``folded_text``: the text
+    already folded, when folding kept every offset (``crawler.text.fold`` without offsets)."""
+    folded = Folded(text, folded_text, None) if folded_text is not None else fold(text)
     spaced = folded.text.replace(".", " ")
     found: list[tuple[int, int, str]] = []
     for end, (length, code) in _automaton().iter(spaced):
@@ -114,9 +123,11 @@ def find_places(text: str) -> Iterator[tuple[int, int, str]]:
         if _word_char(spaced, start - 1) or _word_char(spaced, stop):
             continue
         first, last = folded.span(start, stop)
-        printed = text[first:last]
-        if printed[0].isupper() and (length > 3 or printed.replace(".", "").replace(" ", "").isupper()):
+        if text[first].isupper():
             found.append((first, last, code))
+    for match in _SHORT.finditer(text):
+        code = _SHORT_CODES.get(match.group().replace(" ", ""), "USA")
+        found.append((match.start(), match.end(), code))
     found.sort(key=lambda f: (f[0], -f[1]))
     reach = -1
     for start, end, code in found:

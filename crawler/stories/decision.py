@@ -121,6 +121,7 @@ class Rarity:
         self.today = today  # the days around the article's publication (a dateline's): every story's
         self.articles = total + tuning.prior_articles
         self.limit = max(tuning.common_floor, tuning.common * self.articles)
+        self._expected: dict[str, float] = {}
 
     def prior(self, fact: str) -> float:
         """The share of news articles a fact is expected in, before any is stored."""
@@ -130,7 +131,12 @@ class Rarity:
         return _PRIOR.get(kind, 0.0)
 
     def expected(self, fact: str) -> float:
-        return self.counts.get(fact, 0) + self.tuning.prior_articles * self.prior(fact)
+        """The articles a fact is expected in: the store's count and the prior's."""
+        if (found := self._expected.get(fact)) is None:
+            found = self._expected[fact] = self.counts.get(fact, 0) + self.tuning.prior_articles * self.prior(
+                fact
+            )
+        return found
 
     def common(self, fact: str) -> bool:
         """In too many articles to tell stories apart."""

@@ -171,7 +171,8 @@ class Grouper:
         dates = _shift(at, -self.window), _shift(at, self.window)  # when a copy may be published
         mine = judge.features(sig, self._repeated(sig, article["source"], dates))
         counts, total = self.frequencies.counts(mine.facts), self._total()
-        common = judge.common(mine.facts, counts, total, self.tuning)
+        rarity = judge.Rarity(counts, total, self.tuning, judge.days_around(at))
+        common = frozenset(f for f in mine.facts if rarity.common(f))
         found: list[Found] = []
         comparable: list[tuple[Candidate, frozenset[str]]] = []
         rarest = judge.lookup_facts(mine.facts, common, counts, self.tuning)
@@ -180,7 +181,6 @@ class Grouper:
                 found.append(copy)
             elif sig.has_text and other.has_text:
                 comparable.append((other, judge.comparable_facts(mine, other)))
-        rarity = judge.Rarity(counts, total, self.tuning, judge.days_around(at))
         worth = judge.shortlist(article.get("lang"), comparable, common, self.tuning, rarity)
         rewrites: list[Found] = []
         if worth:

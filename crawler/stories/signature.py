@@ -149,8 +149,14 @@ _BEFORE = re.compile(rf"(?:(?P<currency>(?:us|mx|c|ca)?\$|€|£|usd|eur|mxn)\s?
 def _figure(folded: str, start: int, end: int, printed: str) -> tuple[str, ...]:
     """The fact of the figure printed at ``start:end`` of the folded text, by its kind: a percentage,
     an amount (with its magnitude or currency), a calendar day, a year, or a plain figure."""
-    after = _AFTER.match(folded, end, end + 24)
-    before = _BEFORE.search(folded, max(start - 8, 0), start)
+    following, preceding = folded[end : end + 1], folded[start - 1 : start] if start else ""
+    # Most figures are followed by a comma or a full stop and preceded by a space: no regex then.
+    after = _AFTER.match(folded, end, end + 24) if following.isspace() or following in "%bm" else None
+    before = (
+        _BEFORE.search(folded, max(start - 8, 0), start)
+        if preceding.isspace() or preceding in "$€£"
+        else None
+    )
     value = _value(printed)
     if after and after.group("percent"):
         return (_PERCENT_FACT + _plain(value),)
@@ -171,7 +177,9 @@ _QUOTED = re.compile(r"[\"“«]([^\"“”«»\n]{12,300})[\"”»]")
 
 def _quotes(text: str) -> list[tuple[int, str]]:
     """(start, fact) of each quoted phrase of four words or more: a hash of its folded words."""
-    found = []
+    found: list[tuple[int, str]] = []
+    if '"' not in text and "“" not in text and "«" not in text:
+        return found
     for match in _QUOTED.finditer(text):
         words = _WORD.findall(fold_text(match.group(1)))
         if len(words) >= 4:
@@ -293,7 +301,7 @@ class _Text:
             for fact in facts:
                 found[block].setdefault(fact, set()).add(context)
 
-        places = list(find_places(text))
+        places = list(find_places(text, self.folded_text))
         place_starts = [start for start, _, _ in places]
         for start, _, code in places:
             add(bisect_right(bounds, start) - 1, start, [_PLACE_FACT + code])
