@@ -4,7 +4,7 @@ From ``wordfreq``'s small word lists (the words seen at least once per million w
 maintained mix of news, subtitles, Wikipedia and the web), folded as tradewatch folds text
 (``México`` and ``mexico`` are one word, at the frequency of the commoner spelling), the
 commoner of the two languages: a word common in either says little of one event. Loaded once
-per process, on first use, in the writer.
+per process, on first use, in the writer (``bench/stories.py --part cost`` says what it costs).
 """
 
 from __future__ import annotations
@@ -19,14 +19,19 @@ KEPT = 10**-5.5  # rarer words are kept out (a zipf of 3.5): to the store they a
 
 @lru_cache(maxsize=1)
 def _frequencies() -> dict[str, float]:
-    from wordfreq import get_frequency_dict
+    from wordfreq import cB_to_freq, get_frequency_list
 
     table: dict[str, float] = {}
     for lang in LANGUAGES:
-        for word, frequency in get_frequency_dict(lang, wordlist="small").items():
-            key = fold_text(word)
-            if frequency >= KEPT and frequency > table.get(key, 0.0):
-                table[key] = frequency
+        # Its words by frequency, commonest first, in buckets of one centibel each.
+        for index, bucket in enumerate(get_frequency_list(lang, wordlist="small")):
+            if (frequency := cB_to_freq(-index)) < KEPT:
+                break
+            for word in bucket:
+                key = fold_text(word)
+                if frequency > table.get(key, 0.0):
+                    table[key] = frequency
+    get_frequency_list.cache_clear()  # wordfreq keeps each list it read: ours is all we need of it
     return table
 
 
