@@ -68,3 +68,15 @@ def test_what_is_no_measure_or_no_rate(text):
 def test_a_percentage_is_no_date():
     (measure,) = read_measures("Mexico will impose a 50% tariff on Chinese cars from 2026.", "", "en", None)
     assert measure.rate == 50 and measure.effective_date is None and measure.targets == ("CHN",)
+
+
+def test_rates_of_one_sentence_keep_their_own_products():
+    text = (
+        "China anunció aranceles de 15% al pollo y al trigo, y de 10% a la soya y al sorgo de Estados Unidos."
+    )
+    measures = read_measures(text, "", "es", "2025-03-04")
+    assert {(m.rate, m.products) for m in measures} == {
+        (15, ("chicken", "wheat")),
+        (10, ("soybeans", "sorghum")),
+    }
+    assert {(m.imposer, m.targets) for m in measures} == {("CHN", ("USA",))}

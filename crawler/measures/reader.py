@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import pairwise
 
 from crawler.measures import vocabulary as v
 from crawler.places import find_places
@@ -46,7 +47,7 @@ class Measure:
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?](?!\d)[^.!?\n]*)*?(?:[.!?]+(?=\s|$)|\n|$)")
 _PERCENT = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s?(?:%|por ?ciento\b|percent\b|per cent\b)", re.I)
 _NOT_A_RATE = re.compile(
-    r"\b(?:rose|fell|gained|lost|grew|dropped|jumped|declined|slid|surged|plunged|poll\w*|survey|gdp|pib"
+    r"\b(?:rose|fell|gained|lost|grew|dropped|jumped|declined|slid|surged|plunged|polls?|polled|polling|pollsters?|survey|gdp|pib"
     r"|inflation|inflacion|growth|crecimiento|cayo|cayeron|subio|subieron|share[sd]?|stake|margin\w*"
     r"|margen|approval|aprobacion|unemployment|desempleo|interest|interes|tasa de interes|majority"
     r"|mayoria|votes?|votos|of (?:its|their|the) (?:exports|imports)|por ciento de (?:las|sus))\b"
@@ -93,10 +94,10 @@ domestic american chinese mexican canadian european japanese korean u.s us globa
 _NO_MODIFIER = frozenset(_NOT_MODIFIERS.split())
 
 
-def _products(folded: str, lang: str | None) -> tuple[str, ...]:
-    """The products a sentence names, as English labels; in English with the words that qualify them
-    as printed ("flat-rolled steel", "phosphate fertilizer")."""
-    found = []
+def _products(folded: str, lang: str | None) -> list[tuple[int, str]]:
+    """(position, label) of the products a sentence names, as English labels; in English with the
+    words that qualify them as printed ("flat-rolled steel", "phosphate fertilizer")."""
+    found: list[tuple[int, str]] = []
     for label, pattern in _patterns()["products"]:
         match = pattern.search(folded)
         if not match:
@@ -111,24 +112,39 @@ def _products(folded: str, lang: str | None) -> tuple[str, ...]:
                 kept.insert(0, word)
             if kept:
                 name = " ".join([*kept, match.group()])
-        found.append(name)
-    return tuple(dict.fromkeys(found))
+        found.append((match.start(), name))
+    return sorted(found)
+
+
+def _by_rate(
+    rates: list[tuple[int, float | None, float | None]], products: list[tuple[int, str]]
+) -> list[tuple[float | None, float | None, tuple[str, ...]]]:
+    """Each rate with its products: those printed after it and before the next rate, when every
+    rate has some ("10% on soybeans and 15% on corn"), else all the sentence's for each."""
+    every = tuple(dict.fromkeys(name for _, name in products))
+    if len(rates) < 2:
+        return [(rate, before, every) for _, rate, before in rates] or [(None, None, every)]
+    bounds = [pos for pos, _, _ in rates] + [10**9]
+    groups = [tuple(dict.fromkeys(n for p, n in products if lo <= p < hi)) for lo, hi in pairwise(bounds)]
+    if all(groups):
+        return [(rate, before, group) for (_, rate, before), group in zip(rates, groups, strict=True)]
+    return [(rate, before, every) for _, rate, before in rates]
 
 
 def _number(printed: str) -> float:
     return float(printed.replace(",", "."))
 
 
-def _rates(sentence: str, folded: str) -> list[float]:
-    """The percentages of a sentence that can be a measure's rate."""
-    found = []
+def _rates(sentence: str, folded: str) -> list[tuple[int, float]]:
+    """(position, rate) of the percentages of a sentence that can be a measure's rate."""
+    found: list[tuple[int, float]] = []
     for match in _PERCENT.finditer(sentence):
         before = folded[max(match.start() - 40, 0) : match.start()]
         if _NOT_A_RATE.search(before):
             continue
         rate = _number(match.group(1))
-        if 0 < rate <= 1000 and rate not in found:
-            found.append(rate)
+        if 0 < rate <= 1000 and rate not in [r for _, r in found]:
+            found.append((match.start(), rate))
     return found
 
 
@@ -224,7 +240,7 @@ def read_measures(
         found_action = _first(patterns["actions"], folded)
         action = found_action[0] if found_action else "impose"
         status = (_first(patterns["statuses"], folded) or ("announced", None))[0]
-        products = _products(folded, lang)
+        products_at = _products(folded, lang)
         parties = _parties(sentence, folded)
         acting = [code for pos, code in parties if pos < where.start()]
         imposer = acting[0] if acting else (fallback or (parties[0][1] if parties else None))
@@ -240,14 +256,16 @@ def read_measures(
         basis = legal[1].group() if legal else None
         effective = _effective(folded, day)
         hs = tuple(dict.fromkeys(_HS.findall(sentence)))
-        rates: list[tuple[float | None, float | None]] = []
+        rates: list[tuple[int, float | None, float | None]] = []
         if ranged := _FROM_TO.search(sentence):
             low, high = _number(ranged.group(1)), _number(ranged.group(2))
-            rates.append((high, low))
+            rates.append((ranged.start(), high, low))
             if action == "impose":
                 action = "raise" if high > low else "lower"
-        rates += [(r, None) for r in _rates(sentence, folded) if all(r != a and r != b for a, b in rates)]
-        for rate, rate_from in rates or [(None, None)]:
+        rates += [
+            (p, r, None) for p, r in _rates(sentence, folded) if all(r not in (a, b) for _, a, b in rates)
+        ]
+        for rate, rate_from, products in _by_rate(rates, products_at):
             key = (instrument, rate, products, imposer)
             if key in seen:
                 continue
