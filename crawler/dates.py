@@ -15,6 +15,30 @@ from typing import Any
 
 from feedparser.datetimes import _parse_date
 
+# Month names in English and Spanish, folded, with the abbreviations printed before a day (Nov. 29,
+# dic. 1): the number of each. Story facts and trade measures read days with it.
+MONTHS = {
+    name: n
+    for n, names in enumerate(
+        [
+            "january enero jan ene",
+            "february febrero feb",
+            "march marzo mar",
+            "april abril apr abr",
+            "may mayo",
+            "june junio jun",
+            "july julio jul",
+            "august agosto aug ago",
+            "september septiembre setiembre sep sept",
+            "october octubre oct",
+            "november noviembre nov",
+            "december diciembre dec dic",
+        ],  # fmt: skip
+        start=1,
+    )
+    for name in names.split()
+}
+
 ORIGINS = ("news-sitemap", "json-ld", "meta", "feed", "htmldate", "first-seen")
 """Where a publication date may come from, most trusted first."""
 

@@ -9,6 +9,7 @@ per process, on first use, in the writer (``bench/stories.py --part cost`` says 
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 from crawler.text import fold_text
@@ -43,7 +44,5 @@ def frequency(folded: str) -> float:
 
 def zipf(folded: str) -> float:
     """``frequency`` on the Zipf scale (log10 per billion words: 3 is once per million, 6 "the"-like)."""
-    import math
-
     found = frequency(folded)
     return math.log10(found) + 9 if found else 0.0

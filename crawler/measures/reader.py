@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import pairwise
 
+from crawler.dates import MONTHS
 from crawler.measures import vocabulary as v
 from crawler.places import find_places
 from crawler.text import fold_text
@@ -158,14 +159,7 @@ def _parties(sentence: str, folded: str) -> list[tuple[int, str]]:
     return sorted(found)
 
 
-_MONTH_NAMES = {
-    **{m: n for n, m in enumerate(["january", "february", "march", "april", "may", "june", "july", "august",
-                                   "september", "october", "november", "december"], 1)},
-    **{m: n for n, m in enumerate(["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
-                                   "septiembre", "octubre", "noviembre", "diciembre"], 1)},
-    "setiembre": 9, "jan": 1, "feb": 2, "aug": 8, "sept": 9, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
-_MONTH = "|".join(sorted(_MONTH_NAMES, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _CUE = (
     r"(?:effective|takes? effect|took effect|will take effect|starting|beginning|as of|from|come into force"
     r"|entrar[aá]n? en vigor|entr[oó] en vigor|entran en vigor|a partir del?|desde el|vigentes? desde|el)"
@@ -181,7 +175,7 @@ def _effective(folded: str, published: date | None) -> str | None:
     its day and month are printed; the year, when not, is the publication's (the next when that
     day has passed by more than a month)."""
     for match in _DATE.finditer(folded):
-        month = _MONTH_NAMES[match.group("m1") or match.group("m2")]
+        month = MONTHS[match.group("m1") or match.group("m2")]
         day = int(match.group("d1") or match.group("d2"))
         year_text = match.group("y1") or match.group("y2")
         if year_text:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from itertools import accumulate, pairwise
 from typing import NamedTuple
 
+from crawler.dates import MONTHS
 from crawler.places import find_places
 from crawler.stories.facts import AGREEMENTS, PRINTED, Fact
 from crawler.stories.tuning import TUNING
@@ -107,32 +108,7 @@ def _number(printed: str) -> tuple[str, ...]:
     return (_FIGURE_FACT + number,) if len(number.replace(".", "")) >= 2 else ()
 
 
-_MONTHS = {
-    name: n
-    for n, names in enumerate(
-        [
-            "january enero",
-            "february febrero",
-            "march marzo",
-            "april abril",
-            "may mayo",
-            "june junio",
-            "july julio",
-            "august agosto",
-            "september septiembre setiembre",
-            "october octubre",
-            "november noviembre",
-            "december diciembre",
-        ],  # fmt: skip
-        start=1,
-    )
-    for name in names.split()
-}
-# Abbreviated, before a day: Nov. 29, Sept. 3, dic. 1
-_MONTHS.update({name: n for n, names in enumerate(
-    ["jan ene", "feb", "mar", "apr abr", "", "jun", "jul", "aug ago", "sep sept", "oct", "nov", "dec dic"],
-    start=1) for name in names.split()})  # fmt: skip
-_MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SCALES = {"thousand": 1e3, "mil": 1e3, "million": 1e6, "millions": 1e6, "millones": 1e6, "millon": 1e6,
            "mn": 1e6, "mil millones": 1e9, "billion": 1e9, "billions": 1e9, "bn": 1e9, "trillion": 1e12,
            "trillions": 1e12, "billones": 1e12, "billon": 1e12}  # fmt: skip
@@ -166,7 +142,7 @@ def _figure(folded: str, start: int, end: int, printed: str) -> tuple[str, ...]:
         return (_AMOUNT_FACT + _plain(amount),)
     month = (after.group("month") if after else None) or (before.group("month") if before else None)
     if month and value == int(value) and 1 <= value <= 31:
-        return (_DATE_FACT + f"{_MONTHS[month]:02d}-{int(value):02d}",)
+        return (_DATE_FACT + f"{MONTHS[month]:02d}-{int(value):02d}",)
     if len(printed) == 4 and printed.isdigit() and 1900 <= value <= 2100:
         return (_YEAR_FACT + printed,)
     return _number(printed)
