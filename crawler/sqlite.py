@@ -57,6 +57,15 @@ def json_list(values: Iterable[str]) -> str:
     return json.dumps(list(values), ensure_ascii=False)
 
 
+def read_json_list(cell: Any) -> list[str]:
+    """A list column's value as a list; a cell edited by hand into something else reads as empty."""
+    try:
+        values = json.loads(cell or "[]")
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in values] if isinstance(values, list) else []
+
+
 def utcnow() -> str:
     """The current time as an ISO 8601 UTC string, to the second."""
     return utc_in()

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 from crawler.dates import utc_in
 from crawler.errors import StoreError
 from crawler.migrations import migrate, migrations
-from crawler.sqlite import guarded, utcnow
+from crawler.sqlite import guarded, read_json_list, utcnow
 
 BUSY_TIMEOUT_MS = 10_000
 WAL_CHECKPOINT_PAGES = 10_000  # WAL pages (4 KB) between automatic checkpoints: about 40 MB
@@ -230,7 +230,10 @@ class Store:
             )
             params.append(rule)
         if lang:
-            where.append("EXISTS (SELECT 1 FROM json_each(stories.languages) WHERE value = ?)")
+            where.append(  # json_valid: a cell edited by hand into something else matches no language
+                "json_valid(stories.languages)"
+                " AND EXISTS (SELECT 1 FROM json_each(stories.languages) WHERE value = ?)"
+            )
             params.append(lang)
         if ids is not None:
             where.append(f"stories.id IN ({', '.join('?' * len(ids))})")
@@ -248,7 +251,7 @@ class Store:
         return [
             {
                 **row,
-                "languages": json.loads(row["languages"] or "[]"),
+                "languages": read_json_list(row["languages"]),
                 "rules": sorted(json.loads(row["rules"])),
             }
             for row in self.db.query(sql, params)

@@ -196,3 +196,13 @@ def test_processes_opening_a_new_store_together_all_succeed(tmp_path):
         assert all(code == 0 for code, _ in results), results
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 9
+
+
+def test_a_languages_cell_edited_by_hand_reads_as_none(store):
+    article = {"url": "https://example.org/1", "title": "Aranceles", "text": "Texto del arancel.",
+               "source": "s", "lang": "es", "content_hash": "h1"}  # fmt: skip
+    save_article(store, article, [], [], window=WINDOW)
+    store.db.execute("UPDATE stories SET languages = '{bad'")
+    (story,) = store.stories()
+    assert story["languages"] == []
+    assert store.stories(lang="es") == []  # matches no language, and the query does not fail

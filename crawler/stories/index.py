@@ -19,19 +19,11 @@ from datetime import timedelta
 from typing import Any
 
 from crawler.dates import from_iso, iso
+from crawler.sqlite import read_json_list
 from crawler.stories import decision as judge
 from crawler.stories.decision import Candidate, Decision, Found, Link
 from crawler.stories.signature import Signature, signature
 from crawler.stories.tuning import TUNING, WINDOW, Tuning
-
-
-def _languages(cell: Any) -> list[str]:
-    """A story's ``languages`` cell as a list (a cell edited into something else: none)."""
-    try:
-        langs = json.loads(cell or "[]")
-    except (TypeError, ValueError):
-        return []
-    return [str(lang) for lang in langs] if isinstance(langs, list) else []
 
 
 def _unpack(blob: bytes | None) -> frozenset[int]:
@@ -299,7 +291,7 @@ class Grouper:
     def _join(self, article: dict[str, Any], found: Found, now: str) -> Link:
         story_id = found.other.story_id
         row = self.conn.execute("SELECT languages FROM stories WHERE id = ?", [story_id]).fetchone()
-        langs = _languages(row[0])
+        langs = read_json_list(row[0])
         if article.get("lang") and article["lang"] not in langs:
             langs.append(article["lang"])
         new_source = not self.conn.execute(
